@@ -1,0 +1,52 @@
+/* Settings: defaults < INI file ([stageproxy] section) < environment
+ * (STAGEPROXY_<KEY>) < command-line flags (--key-with-dashes). */
+#ifndef SP_SERVER_CONFIG_H
+#define SP_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config_user {
+    char *name;
+    char *password;
+};
+
+struct config {
+    char *config_file;
+    char *data_dir;
+    char *mysql_listen;
+    char *http_listen;
+    char *upstream;
+    char *upstream_user;
+    char *upstream_password;
+    char *tls_cert;
+    char *tls_key;
+    char *log_level;
+    char *auth_plugin;
+    char *tls;
+    long max_connections;
+    long max_allowed_packet;
+    long handshake_timeout;
+    long shutdown_timeout;
+    long http_max_connections;
+    /* [users] of the file; root's password may also come from the environment. */
+    struct config_user *users;
+    size_t n_users;
+    char *root_password; /* NULL: none set */
+};
+
+enum config_result {
+    CONFIG_OK = 0,
+    CONFIG_EXIT_OK,    /* --help or --version was printed */
+    CONFIG_EXIT_USAGE, /* a message was printed: exit with status 2 */
+};
+
+enum config_result config_load(struct config *cfg, int argc, char **argv, char **envp);
+void config_free(struct config *cfg);
+void config_print_help(const char *argv0);
+
+/* "host:port" or "[v6]:port"; port 0 asks the kernel for a free one. */
+int config_parse_address(const char *s, char *host, size_t host_len, int *port);
+
+#endif

@@ -1,0 +1,42 @@
+/* stageproxy: wiring and the event loop. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include "server/config.h"
+#include "server/log.h"
+#include "server/process.h"
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    switch (config_load(&cfg, argc, argv, environ)) {
+    case CONFIG_EXIT_OK:
+        config_free(&cfg);
+        return 0;
+    case CONFIG_EXIT_USAGE:
+        config_free(&cfg);
+        return 2;
+    case CONFIG_OK:
+        break;
+    }
+    /* A client that vanishes must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    static struct server srv;
+    uv_loop_t *loop = uv_default_loop();
+    int status = 0;
+    if (server_init(&srv, loop, &cfg) < 0 || server_start(&srv) < 0) {
+        status = 1;
+        server_begin_shutdown(&srv);
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+    server_free(&srv);
+    config_free(&cfg);
+    if (status == 0)
+        log_info("stopped");
+    return status;
+}

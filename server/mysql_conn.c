@@ -1,0 +1,435 @@
+#include "server/mysql_conn.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+#include "server/listener.h"
+#include "server/process.h"
+#include "server/session.h"
+
+/* Packets before authentication are small; anything bigger is hostile. */
+#define PREAUTH_PACKET_LIMIT 8192
+/* Stop reading commands while this much output waits for a slow client. */
+#define WRITE_HIGH_WATER (1024 * 1024)
+
+struct write_req {
+    uv_write_t req;
+    struct mysql_conn *conn;
+    size_t len;
+    uint8_t *data;
+};
+
+static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len);
+static void start_reading(struct mysql_conn *c);
+
+#define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
+
+static void close_cb(uv_handle_t *h)
+{
+    struct mysql_conn *c = h->data;
+    struct server *srv = c->srv;
+    mysql_asm_free(&c->in);
+    buf_free(&c->out);
+    buf_free(&c->unread);
+    tls_filter_free(c->tls);
+    session_free(c->sess);
+    mysql_auth_pending_clear(&c->auth);
+    free(c);
+    server_connection_gone(srv);
+}
+
+void mysql_conn_close(struct mysql_conn *c, const char *reason)
+{
+    if (c->state == MYSQL_CONN_CLOSING)
+        return;
+    LOGC(LOG_DEBUG, c, "closing: %s", reason);
+    c->state = MYSQL_CONN_CLOSING;
+    list_remove(&c->node);
+    c->srv->n_mysql_conns--;
+    /* Pending writes complete with UV_ECANCELED before close_cb runs. */
+    uv_close((uv_handle_t *)&c->tcp, close_cb);
+}
+
+void mysql_conn_close_after_flush(struct mysql_conn *c, const char *reason)
+{
+    if (c->state == MYSQL_CONN_CLOSING)
+        return;
+    c->close_after_flush = true;
+    mysql_conn_flush(c);
+    if (c->write_pending == 0)
+        mysql_conn_close(c, reason);
+    else if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct mysql_conn *c = w->conn;
+    c->write_pending -= w->len;
+    free(w->data);
+    free(w);
+    if (c->state == MYSQL_CONN_CLOSING)
+        return;
+    if (status < 0) {
+        mysql_conn_close(c, uv_strerror(status));
+        return;
+    }
+    if (c->write_pending == 0 && c->close_after_flush) {
+        mysql_conn_close(c, "done");
+        return;
+    }
+    /* The client caught up: take its next commands. */
+    if (!c->reading && c->write_pending < WRITE_HIGH_WATER / 2 && !c->close_after_flush) {
+        if (c->unread.len > 0) {
+            struct buf pending = c->unread;
+            buf_init(&c->unread);
+            conn_process(c, pending.data, pending.len);
+            buf_free(&pending);
+            mysql_conn_flush(c);
+        }
+        if (c->state != MYSQL_CONN_CLOSING && c->unread.len == 0 &&
+            c->write_pending < WRITE_HIGH_WATER)
+            start_reading(c);
+    }
+}
+
+static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
+{
+    struct write_req *w = malloc(sizeof(*w));
+    if (!w) {
+        free(data);
+        mysql_conn_close(c, "out of memory");
+        return;
+    }
+    w->conn = c;
+    w->data = data;
+    w->len = len;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    c->write_pending += len;
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+    if (rc < 0) {
+        c->write_pending -= len;
+        free(data);
+        free(w);
+        mysql_conn_close(c, uv_strerror(rc));
+    }
+}
+
+static void flush_tls_output(struct mysql_conn *c)
+{
+    size_t n = tls_filter_pending_output(c->tls);
+    if (n == 0)
+        return;
+    uint8_t *data = malloc(n);
+    if (!data) {
+        mysql_conn_close(c, "out of memory");
+        return;
+    }
+    n = tls_filter_take_output(c->tls, data, n);
+    submit_write(c, data, n);
+}
+
+void mysql_conn_flush(struct mysql_conn *c)
+{
+    if (c->state == MYSQL_CONN_CLOSING)
+        return;
+    if (c->out.oom) {
+        mysql_conn_close(c, "out of memory");
+        return;
+    }
+    if (c->tls) {
+        if (c->out.len > 0 && tls_filter_write(c->tls, c->out.data, c->out.len) < 0) {
+            mysql_conn_close(c, tls_filter_error(c->tls));
+            return;
+        }
+        buf_reset(&c->out);
+        flush_tls_output(c);
+        return;
+    }
+    if (c->out.len == 0)
+        return;
+    /* The write request takes the buffer over; no copy. */
+    uint8_t *data = c->out.data;
+    size_t len = c->out.len;
+    buf_init(&c->out);
+    submit_write(c, data, len);
+}
+
+void mysql_conn_send(struct mysql_conn *c, const void *payload, size_t len)
+{
+    mysql_frame(&c->out, payload, len, &c->seq);
+}
+
+void mysql_conn_send_scratch(struct mysql_conn *c)
+{
+    struct buf *s = &c->srv->scratch;
+    if (s->oom) {
+        buf_reset(s);
+        mysql_conn_close(c, "out of memory");
+        return;
+    }
+    mysql_conn_send(c, s->data, s->len);
+    buf_reset(s);
+}
+
+uint16_t mysql_conn_status(const struct mysql_conn *c)
+{
+    return c->sess ? session_status_flags(c->sess) : SERVER_STATUS_AUTOCOMMIT;
+}
+
+void mysql_conn_send_ok(struct mysql_conn *c, uint64_t affected, uint64_t insert_id,
+                        const char *info)
+{
+    struct mysql_ok ok = {affected, insert_id, mysql_conn_status(c), 0, info};
+    struct buf *s = &c->srv->scratch;
+    buf_reset(s);
+    mysql_build_ok(s, &ok, 0x00);
+    mysql_conn_send_scratch(c);
+}
+
+void mysql_conn_send_eof(struct mysql_conn *c)
+{
+    struct buf *s = &c->srv->scratch;
+    buf_reset(s);
+    mysql_build_terminator(s, c->caps, 0, mysql_conn_status(c));
+    mysql_conn_send_scratch(c);
+}
+
+void mysql_conn_send_err_text(struct mysql_conn *c, uint16_t code, const char *sqlstate,
+                              const char *msg)
+{
+    struct buf *s = &c->srv->scratch;
+    buf_reset(s);
+    /* Before the client's flags are known, the SQLSTATE marker is left out. */
+    uint32_t caps = c->state == MYSQL_CONN_HANDSHAKE && c->caps == 0 ? 0 : c->caps;
+    mysql_build_err(s, code, sqlstate, msg, caps);
+    mysql_conn_send_scratch(c);
+    if (c->sess)
+        session_note_error(c->sess, code, msg);
+}
+
+void mysql_conn_send_err(struct mysql_conn *c, enum mysql_error e, ...)
+{
+    const struct mysql_error_info *info = mysql_error_info(e);
+    char msg[512];
+    va_list ap;
+    va_start(ap, e);
+    vsnprintf(msg, sizeof(msg), info->fmt, ap);
+    va_end(ap);
+    mysql_conn_send_err_text(c, info->code, info->sqlstate, msg);
+}
+
+static void fail_packet(struct mysql_conn *c, enum mysql_asm_status st)
+{
+    bool authed = c->state == MYSQL_CONN_COMMAND;
+    switch (st) {
+    case MYSQL_ASM_TOO_LARGE:
+        if (!authed) {
+            /* 0x16 0x03: a TLS ClientHello where a MySQL packet belongs. */
+            if (c->in.hdr[0] == 0x16 && c->in.hdr[1] == 0x03)
+                LOGC(LOG_INFO, c, "TLS ClientHello on the plain MySQL port from %s", c->peer_ip);
+            else
+                LOGC(LOG_INFO, c, "oversized packet before authentication from %s", c->peer_ip);
+            mysql_conn_send_err(c, ER_HANDSHAKE);
+        } else {
+            mysql_conn_send_err(c, ER_NET_PACKET_TOO_LARGE);
+        }
+        break;
+    case MYSQL_ASM_BAD_SEQUENCE:
+        mysql_conn_send_err(c, authed ? ER_NET_PACKETS_OUT_OF_ORDER : ER_HANDSHAKE);
+        break;
+    default:
+        break;
+    }
+    mysql_conn_close_after_flush(c, "bad packet");
+}
+
+static bool can_process_more(const struct mysql_conn *c)
+{
+    return c->state != MYSQL_CONN_CLOSING && !c->close_after_flush &&
+           c->write_pending + c->out.len < WRITE_HIGH_WATER;
+}
+
+static void dispatch(struct mysql_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->state == MYSQL_CONN_COMMAND)
+        mysql_command_packet(c, p, len);
+    else
+        mysql_handshake_packet(c, p, len);
+}
+
+/* Processes plaintext: whole packets are dispatched in order; a partial one
+ * waits in the assembler; what arrives while the client is not reading our
+ * output is kept for later (pipelined commands are answered in order). */
+static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len)
+{
+    while (len > 0 && c->state != MYSQL_CONN_CLOSING) {
+        if (!can_process_more(c)) {
+            if (!c->close_after_flush)
+                buf_append(&c->unread, data, len);
+            if (c->reading) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->reading = false;
+            }
+            return;
+        }
+        size_t used = 0;
+        enum mysql_asm_status st = mysql_asm_feed(&c->in, data, len, &used);
+        data += used;
+        len -= used;
+        if (st < 0) {
+            fail_packet(c, st);
+            return;
+        }
+        if (st != MYSQL_ASM_PACKET)
+            continue;
+        bool was_plain = c->tls == NULL;
+        c->seq = (uint8_t)(c->in.last_seq + 1);
+        dispatch(c, c->in.payload.data, c->in.payload.len);
+        mysql_asm_next(&c->in);
+        /* A new command starts at 0; an auth exchange continues after ours. */
+        mysql_asm_expect(&c->in, c->state == MYSQL_CONN_COMMAND ? 0 : c->seq);
+        /* After an SSLRequest the rest of the bytes are the TLS handshake. */
+        if (was_plain && c->tls && len > 0) {
+            if (tls_filter_feed(c->tls, data, len) < 0)
+                mysql_conn_close(c, "TLS error");
+            return;
+        }
+    }
+}
+
+/* Decrypts what TLS has and processes the plaintext. */
+static void conn_pump_tls(struct mysql_conn *c)
+{
+    for (;;) {
+        if (c->state == MYSQL_CONN_CLOSING)
+            return;
+        int n = tls_filter_read(c->tls, c->srv->plain_buf, sizeof(c->srv->plain_buf));
+        if (n > 0) {
+            conn_process(c, c->srv->plain_buf, (size_t)n);
+            continue;
+        }
+        if (n == TLS_FILTER_CLOSED) {
+            mysql_conn_close(c, "TLS close_notify");
+            return;
+        }
+        if (n == TLS_FILTER_ERROR) {
+            LOGC(LOG_INFO, c, "TLS failed: %s", tls_filter_error(c->tls));
+            flush_tls_output(c); /* the alert */
+            mysql_conn_close_after_flush(c, "TLS error");
+            return;
+        }
+        return;
+    }
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+{
+    struct mysql_conn *c = stream->data;
+    c->srv->read_buf_busy = false;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        mysql_conn_close(c, nread == UV_EOF ? "client closed" : uv_strerror((int)nread));
+        return;
+    }
+    if (c->tls) {
+        if (tls_filter_feed(c->tls, b->base, (size_t)nread) < 0) {
+            mysql_conn_close(c, "TLS error");
+            return;
+        }
+        conn_pump_tls(c);
+    } else {
+        bool was_plain = true;
+        conn_process(c, (const uint8_t *)b->base, (size_t)nread);
+        /* The SSLRequest may share a segment with the ClientHello. */
+        if (was_plain && c->tls && c->state != MYSQL_CONN_CLOSING)
+            conn_pump_tls(c);
+    }
+    mysql_conn_flush(c);
+}
+
+static void start_reading(struct mysql_conn *c)
+{
+    if (c->reading || c->state == MYSQL_CONN_CLOSING)
+        return;
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, server_alloc_cb, read_cb);
+    if (rc < 0)
+        mysql_conn_close(c, uv_strerror(rc));
+    else
+        c->reading = true;
+}
+
+struct mysql_conn *mysql_conn_find(struct server *srv, uint32_t id)
+{
+    struct list_node *n, *tmp;
+    LIST_FOREACH_SAFE(n, tmp, &srv->mysql_conns)
+    {
+        struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
+        if (c->id == id)
+            return c;
+    }
+    return NULL;
+}
+
+void mysql_conn_accept_cb(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->data;
+    if (status < 0) {
+        log_warn("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    struct mysql_conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        log_error("out of memory accepting a connection");
+        return;
+    }
+    c->srv = srv;
+    c->id = ++srv->next_conn_id;
+    if (c->id == 0)
+        c->id = ++srv->next_conn_id;
+    c->state = MYSQL_CONN_HANDSHAKE;
+    c->connected_ms = uv_now(srv->loop);
+    mysql_asm_init(&c->in, PREAUTH_PACKET_LIMIT);
+    mysql_asm_expect(&c->in, 1);
+    buf_init(&c->out);
+    buf_init(&c->unread);
+    uv_tcp_init(srv->loop, &c->tcp);
+    c->tcp.data = c;
+    list_push_back(&srv->mysql_conns, &c->node);
+    srv->n_mysql_conns++;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+        mysql_conn_close(c, "accept failed");
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    listener_peer(&c->tcp, c->peer_ip, sizeof(c->peer_ip), &c->peer_loopback);
+    if (srv->shutting_down) {
+        mysql_conn_send_err(c, ER_SERVER_SHUTDOWN);
+        mysql_conn_close_after_flush(c, "shutting down");
+        return;
+    }
+    if (srv->n_mysql_conns > (size_t)srv->cfg->max_connections) {
+        LOGC(LOG_WARN, c, "too many connections (%zu), refusing %s", srv->n_mysql_conns - 1,
+             c->peer_ip);
+        mysql_conn_send_err(c, ER_CON_COUNT);
+        mysql_conn_close_after_flush(c, "too many connections");
+        return;
+    }
+    LOGC(LOG_DEBUG, c, "connection from %s", c->peer_ip);
+    mysql_handshake_start(c);
+    mysql_conn_flush(c);
+    start_reading(c);
+}
+
+/* Called by the handshake once authentication succeeded. */
+void mysql_conn_authenticated(struct mysql_conn *c)
+{
+    c->in.limit = (size_t)c->srv->cfg->max_allowed_packet;
+}

@@ -1,0 +1,99 @@
+/* One MySQL client connection: its socket, buffers, TLS filter and state.
+ * The struct owns everything it points to and is freed only in the close
+ * callback of its TCP handle. */
+#ifndef SP_SERVER_MYSQL_CONN_H
+#define SP_SERVER_MYSQL_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "protocol/buf.h"
+#include "protocol/mysql_handshake.h"
+#include "protocol/mysql_packet.h"
+#include "protocol/tls_filter.h"
+#include "server/list.h"
+#include "server/mysql_errors.h"
+
+struct server;
+struct session;
+struct user;
+
+enum mysql_conn_state {
+    MYSQL_CONN_HANDSHAKE,   /* greeting sent; waiting for SSLRequest or HandshakeResponse */
+    MYSQL_CONN_AUTH_SWITCH, /* AuthSwitchRequest sent; waiting for the answer */
+    MYSQL_CONN_AUTH_FULL,   /* caching_sha2 full authentication: cleartext over TLS */
+    MYSQL_CONN_COMMAND,     /* authenticated; reading commands */
+    MYSQL_CONN_CLOSING,
+};
+
+/* What an authentication exchange is for, kept while it spans packets. */
+struct mysql_auth_pending {
+    char *user;
+    char *database;
+    const struct user *account;
+    bool change_user; /* COM_CHANGE_USER rather than the initial login */
+    uint16_t charset;
+};
+
+struct mysql_conn {
+    uv_tcp_t tcp;
+    struct list_node node;
+    struct server *srv;
+    uint32_t id;
+    enum mysql_conn_state state;
+    uint32_t caps; /* negotiated: client & server */
+    uint8_t seq;   /* next sequence id we send */
+    uint8_t scramble[MYSQL_SCRAMBLE_LEN];
+    bool tls_requested;
+    bool close_after_flush;
+    bool reading;
+    bool peer_loopback;
+    bool binary_rows; /* rows go out in the binary protocol (COM_STMT_EXECUTE) */
+    uint64_t connected_ms;
+    uint64_t command_started_ms;
+    struct mysql_asm in;
+    struct buf out;       /* framed packets not yet handed to the socket */
+    struct buf unread;    /* bytes read but not processed while busy */
+    size_t write_pending; /* bytes handed to uv_write, not yet written */
+    struct tls_filter *tls;
+    struct session *sess;
+    struct mysql_auth_pending auth;
+    char peer_ip[46];
+};
+
+void mysql_conn_accept_cb(uv_stream_t *listener, int status);
+
+/* Sending. Payloads are framed with the next sequence ids. */
+void mysql_conn_send(struct mysql_conn *c, const void *payload, size_t len);
+/* Sends the shared scratch buffer as one packet and resets it. */
+void mysql_conn_send_scratch(struct mysql_conn *c);
+void mysql_conn_send_ok(struct mysql_conn *c, uint64_t affected, uint64_t insert_id,
+                        const char *info);
+void mysql_conn_send_eof(struct mysql_conn *c);
+void mysql_conn_send_err(struct mysql_conn *c, enum mysql_error e, ...);
+void mysql_conn_send_err_text(struct mysql_conn *c, uint16_t code, const char *sqlstate,
+                              const char *msg);
+/* Hands buffered output to the socket (through TLS when on). */
+void mysql_conn_flush(struct mysql_conn *c);
+void mysql_conn_close(struct mysql_conn *c, const char *reason);
+/* Flushes, then closes once everything is written. */
+void mysql_conn_close_after_flush(struct mysql_conn *c, const char *reason);
+
+void mysql_conn_authenticated(struct mysql_conn *c);
+
+/* Status flags for OK/EOF packets (autocommit, transaction). */
+uint16_t mysql_conn_status(const struct mysql_conn *c);
+struct mysql_conn *mysql_conn_find(struct server *srv, uint32_t id);
+
+/* Implemented by mysql_handshake.c */
+void mysql_handshake_start(struct mysql_conn *c);
+void mysql_handshake_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
+void mysql_auth_pending_clear(struct mysql_auth_pending *a);
+/* Starts authentication for COM_CHANGE_USER. */
+void mysql_handshake_change_user(struct mysql_conn *c, const uint8_t *p, size_t len);
+
+/* Implemented by mysql_command.c */
+void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,25 @@
+/* Server-side prepared statements for the statements this server answers
+ * itself: COM_STMT_PREPARE/EXECUTE/SEND_LONG_DATA/RESET/CLOSE. EXECUTE binds
+ * the parameters as SQL literals and runs the statement like COM_QUERY,
+ * answering rows in the binary protocol. */
+#ifndef SP_SERVER_MYSQL_STMT_H
+#define SP_SERVER_MYSQL_STMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mysql_conn;
+struct session;
+
+void stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len);
+void stmt_execute(struct mysql_conn *c, const uint8_t *p, size_t len);
+void stmt_send_long_data(struct mysql_conn *c, const uint8_t *p, size_t len);
+void stmt_reset(struct mysql_conn *c, const uint8_t *p, size_t len);
+void stmt_close(struct mysql_conn *c, const uint8_t *p, size_t len);
+void stmt_close_all(struct session *s);
+
+/* Runs one statement: stage statements to the stage module, the rest to the
+ * session layer. Returns 0 on success, -1 when an error was sent. */
+int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t len);
+
+#endif

@@ -1,0 +1,227 @@
+#include "server/process.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "server/http_conn.h"
+#include "server/listener.h"
+#include "server/log.h"
+#include "server/mysql_conn.h"
+#include "server/tls_cert.h"
+
+#define JANITOR_INTERVAL_MS 1000
+
+void server_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    /* Every reader consumes or copies its bytes inside its read callback, so
+     * one buffer serves all connections on the loop. */
+    struct server *srv = handle->loop->data;
+    (void)suggested;
+    if (srv->read_buf_busy) {
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    srv->read_buf_busy = true;
+    buf->base = (char *)srv->read_buf;
+    buf->len = sizeof(srv->read_buf);
+}
+
+static int ensure_data_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        log_error("cannot create data dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        log_error("data dir %s is not a directory", dir);
+        return -1;
+    }
+    return 0;
+}
+
+int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->loop = loop;
+    loop->data = srv;
+    srv->cfg = cfg;
+    list_init(&srv->mysql_conns);
+    list_init(&srv->http_conns);
+    buf_init(&srv->scratch);
+    snprintf(srv->server_version, sizeof(srv->server_version), "8.0.36-stageproxy-%s",
+             STAGEPROXY_VERSION);
+    if (ensure_data_dir(cfg->data_dir) < 0)
+        return -1;
+    if (users_load(&srv->users, cfg) < 0) {
+        log_error("out of memory loading users");
+        return -1;
+    }
+    if (strcasecmp(cfg->tls, "on") == 0) {
+        srv->tls_ctx = tls_cert_server_ctx(cfg->tls_cert, cfg->tls_key, cfg->data_dir);
+        if (!srv->tls_ctx)
+            return -1;
+    }
+    return 0;
+}
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+    struct server *srv = h->loop->data;
+    srv->handles_open--;
+}
+
+static void close_handle(struct server *srv, uv_handle_t *h)
+{
+    if (uv_is_closing(h))
+        return;
+    uv_close(h, handle_closed_cb);
+    (void)srv;
+}
+
+static void stop_listening(struct server *srv)
+{
+    if (srv->mysql_listening) {
+        srv->mysql_listening = false;
+        close_handle(srv, (uv_handle_t *)&srv->mysql_listener);
+    }
+    if (srv->http_listening) {
+        srv->http_listening = false;
+        close_handle(srv, (uv_handle_t *)&srv->http_listener);
+    }
+}
+
+static void finish_if_idle(struct server *srv)
+{
+    if (!srv->shutting_down || srv->n_mysql_conns > 0 || srv->n_http_conns > 0)
+        return;
+    log_info("all connections closed; exiting");
+    close_handle(srv, (uv_handle_t *)&srv->janitor);
+    close_handle(srv, (uv_handle_t *)&srv->shutdown_timer);
+    close_handle(srv, (uv_handle_t *)&srv->sig_int);
+    close_handle(srv, (uv_handle_t *)&srv->sig_term);
+}
+
+void server_connection_gone(struct server *srv)
+{
+    finish_if_idle(srv);
+}
+
+/* Closes connections with nothing in flight; busy ones finish first. */
+static void close_idle_connections(struct server *srv, bool force)
+{
+    struct list_node *n, *tmp;
+    LIST_FOREACH_SAFE(n, tmp, &srv->mysql_conns)
+    {
+        struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
+        if (force || (c->write_pending == 0 && c->unread.len == 0))
+            mysql_conn_close(c, "server shutdown");
+        else
+            mysql_conn_close_after_flush(c, "server shutdown");
+    }
+    http_conn_close_all(srv, force);
+}
+
+static void shutdown_deadline_cb(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    log_warn("shutdown deadline reached: closing %zu MySQL and %zu HTTP connections",
+             srv->n_mysql_conns, srv->n_http_conns);
+    close_idle_connections(srv, true);
+}
+
+void server_begin_shutdown(struct server *srv)
+{
+    if (srv->shutting_down)
+        return;
+    srv->shutting_down = true;
+    log_info("shutting down: no new connections; %zu MySQL and %zu HTTP connections open",
+             srv->n_mysql_conns, srv->n_http_conns);
+    stop_listening(srv);
+    uv_timer_start(&srv->shutdown_timer, shutdown_deadline_cb,
+                   (uint64_t)srv->cfg->shutdown_timeout * 1000, 0);
+    close_idle_connections(srv, false);
+    finish_if_idle(srv);
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+    struct server *srv = s->data;
+    log_info("received %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    server_begin_shutdown(srv);
+}
+
+/* Drops connections that have not finished logging in. */
+static void janitor_cb(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    uint64_t limit = (uint64_t)srv->cfg->handshake_timeout * 1000;
+    struct list_node *n, *tmp;
+    LIST_FOREACH_SAFE(n, tmp, &srv->mysql_conns)
+    {
+        struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
+        if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_CLOSING &&
+            now - c->connected_ms > limit) {
+            log_conn(LOG_INFO, "m", c->id, "handshake timeout from %s", c->peer_ip);
+            mysql_conn_close(c, "handshake timeout");
+        }
+    }
+    http_conn_janitor(srv, now);
+}
+
+static void init_handle(struct server *srv, uv_handle_t *h)
+{
+    h->data = srv;
+    srv->handles_open++;
+}
+
+int server_start(struct server *srv)
+{
+    int rc;
+    uv_timer_init(srv->loop, &srv->janitor);
+    init_handle(srv, (uv_handle_t *)&srv->janitor);
+    uv_timer_init(srv->loop, &srv->shutdown_timer);
+    init_handle(srv, (uv_handle_t *)&srv->shutdown_timer);
+    uv_signal_init(srv->loop, &srv->sig_int);
+    init_handle(srv, (uv_handle_t *)&srv->sig_int);
+    uv_signal_init(srv->loop, &srv->sig_term);
+    init_handle(srv, (uv_handle_t *)&srv->sig_term);
+    uv_signal_start(&srv->sig_int, signal_cb, SIGINT);
+    uv_signal_start(&srv->sig_term, signal_cb, SIGTERM);
+    uv_timer_start(&srv->janitor, janitor_cb, JANITOR_INTERVAL_MS, JANITOR_INTERVAL_MS);
+    srv->start_ms = uv_now(srv->loop);
+
+    rc = listener_start(srv->loop, &srv->mysql_listener, srv->cfg->mysql_listen,
+                        mysql_conn_accept_cb, srv->mysql_addr, sizeof(srv->mysql_addr));
+    init_handle(srv, (uv_handle_t *)&srv->mysql_listener);
+    srv->mysql_listening = true;
+    if (rc < 0) {
+        log_error("cannot listen for MySQL on %s: %s", srv->cfg->mysql_listen, uv_strerror(rc));
+        return rc;
+    }
+    rc = listener_start(srv->loop, &srv->http_listener, srv->cfg->http_listen, http_conn_accept_cb,
+                        srv->http_addr, sizeof(srv->http_addr));
+    init_handle(srv, (uv_handle_t *)&srv->http_listener);
+    srv->http_listening = true;
+    if (rc < 0) {
+        log_error("cannot listen for HTTP on %s: %s", srv->cfg->http_listen, uv_strerror(rc));
+        return rc;
+    }
+    log_info("stageproxy %s: MySQL listening on %s, HTTP listening on %s, data in %s, %s",
+             STAGEPROXY_VERSION, srv->mysql_addr, srv->http_addr, srv->cfg->data_dir,
+             *srv->cfg->upstream ? srv->cfg->upstream : "stage-only mode (no upstream)");
+    return 0;
+}
+
+void server_free(struct server *srv)
+{
+    users_free(&srv->users);
+    if (srv->tls_ctx)
+        SSL_CTX_free(srv->tls_ctx);
+    buf_free(&srv->scratch);
+}

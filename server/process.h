@@ -1,0 +1,61 @@
+/* The process: one libuv loop, the listeners, signals and graceful shutdown,
+ * and the state every connection shares. */
+#ifndef SP_SERVER_PROCESS_H
+#define SP_SERVER_PROCESS_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "protocol/buf.h"
+#include "server/config.h"
+#include "server/list.h"
+#include "server/users.h"
+
+#define SERVER_READ_BUF_SIZE (64 * 1024)
+
+struct server {
+    uv_loop_t *loop;
+    struct config *cfg;
+    struct user_table users;
+    SSL_CTX *tls_ctx; /* NULL: TLS not offered */
+    uv_tcp_t mysql_listener;
+    uv_tcp_t http_listener;
+    bool mysql_listening;
+    bool http_listening;
+    uv_signal_t sig_int;
+    uv_signal_t sig_term;
+    uv_timer_t janitor;
+    uv_timer_t shutdown_timer;
+    struct list_node mysql_conns;
+    struct list_node http_conns;
+    size_t n_mysql_conns;
+    size_t n_http_conns;
+    uint32_t next_conn_id;
+    bool shutting_down;
+    int handles_open;
+    uint64_t start_ms;
+    uint64_t questions;
+    bool read_buf_busy;
+    char server_version[64];
+    char mysql_addr[80];
+    char http_addr[80];
+    /* Builds one payload at a time; the loop thread is the only user. */
+    struct buf scratch;
+    uint8_t read_buf[SERVER_READ_BUF_SIZE];
+    uint8_t plain_buf[SERVER_READ_BUF_SIZE];
+};
+
+int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg);
+int server_start(struct server *srv);
+/* SIGINT/SIGTERM: stop accepting and let in-flight work finish. */
+void server_begin_shutdown(struct server *srv);
+/* Called when a connection closes during shutdown. */
+void server_connection_gone(struct server *srv);
+void server_free(struct server *srv);
+
+/* The shared read buffer for uv_read_start callbacks. */
+void server_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+
+#endif

@@ -1,0 +1,61 @@
+/* A small SQL expression engine for what stage-only mode answers itself:
+ * SELECT lists of literals, variables and functions, and queries over
+ * in-memory tables (information_schema, SHOW results) with WHERE, ORDER BY,
+ * DISTINCT, simple aggregates and LIMIT. */
+#ifndef SP_SERVER_SESSION_EVAL_H
+#define SP_SERVER_SESSION_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/sql_lexer.h"
+
+struct session;
+
+/* A column of an in-memory table; values are text in MySQL's text format. */
+struct vtable_col {
+    const char *name;
+    uint8_t type;   /* MYSQL_TYPE_* */
+    uint16_t flags; /* MYSQL_FLAG_* */
+};
+
+/* A materialised table: rows[r * ncols + c], NULL = SQL NULL. */
+struct vtable_rows {
+    const struct vtable_col *cols;
+    size_t ncols;
+    const char **cells;
+    size_t nrows;
+    size_t cap;
+    char **owned; /* strings to free with the table */
+    size_t n_owned, cap_owned;
+};
+
+void vtable_rows_init(struct vtable_rows *t, const struct vtable_col *cols, size_t ncols);
+/* Appends a row of ncols values (copied). */
+int vtable_rows_add(struct vtable_rows *t, const char *const *vals);
+void vtable_rows_free(struct vtable_rows *t);
+
+/* Resolves FROM schema.table to a table's rows; returns -ENOENT if there is
+ * no such table (session_tables.c). */
+int vtable_load(struct session *s, const char *schema, const char *table, struct vtable_rows *out);
+
+/* Runs a SELECT statement; sends its result or an error. 0 / -1 as
+ * session_execute. */
+int eval_select(struct session *s, const char *sql, size_t len);
+
+/* Sends a table as a result set, optionally filtered: SHOW ... LIKE 'p'
+ * (on the first column) or SHOW ... WHERE expr (from `where_at` to the end
+ * of `sql`). */
+int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like,
+                   const char *sql, size_t len, size_t where_at);
+
+/* SET: evaluates one value expression in text (for SET x = expr).
+ * On success *out is malloc'd text or NULL for SQL NULL. */
+int eval_scalar(struct session *s, const char *sql, size_t start, size_t end, char **out,
+                bool *is_int);
+
+/* MySQL LIKE with % and _ and backslash escapes, ASCII case-insensitive. */
+bool eval_like(const char *s, size_t slen, const char *pat, size_t plen);
+
+#endif

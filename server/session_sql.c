@@ -1,0 +1,647 @@
+/* Stage-only mode: the statements a client sends to set up a session, and a
+ * clear error for everything that needs an upstream database. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "protocol/sql_lexer.h"
+#include "server/mysql_conn.h"
+#include "server/process.h"
+#include "server/session.h"
+#include "server/session_eval.h"
+#include "server/session_tables.h"
+#include "server/session_time.h"
+
+/* A token cursor over one statement. */
+struct stmt {
+    struct session *s;
+    const char *sql;
+    size_t len;
+    struct sql_lexer lx;
+    struct sql_token tok;
+};
+
+static void next(struct stmt *st)
+{
+    sql_lexer_next(&st->lx, &st->tok);
+}
+
+static bool kw(struct stmt *st, const char *k)
+{
+    if (!sql_token_is(st->sql, &st->tok, k))
+        return false;
+    next(st);
+    return true;
+}
+
+static bool op(struct stmt *st, const char *o)
+{
+    if (!sql_token_op(st->sql, &st->tok, o))
+        return false;
+    next(st);
+    return true;
+}
+
+static bool at_end(struct stmt *st)
+{
+    return st->tok.type == SQL_TK_EOF;
+}
+
+static int parse_error(struct stmt *st)
+{
+    char near[81];
+    size_t at = st->tok.start < st->len ? st->tok.start : st->len;
+    snprintf(near, sizeof(near), "%.*s", (int)(st->len - at), st->sql + at);
+    mysql_conn_send_err(st->s->conn, ER_PARSE, near, 1);
+    return -1;
+}
+
+static int no_upstream(struct stmt *st)
+{
+    char what[72];
+    size_t n = st->len < 60 ? st->len : 60;
+    snprintf(what, sizeof(what), "%.*s%s", (int)n, st->sql, st->len > 60 ? "..." : "");
+    mysql_conn_send_err(st->s->conn, ER_NO_UPSTREAM, what);
+    return -1;
+}
+
+static int ok(struct stmt *st)
+{
+    mysql_conn_send_ok(st->s->conn, 0, 0, NULL);
+    return 0;
+}
+
+/* The text of an identifier, string or keyword token. */
+static void token_text(struct stmt *st, char *out, size_t cap)
+{
+    struct buf b;
+    buf_init(&b);
+    sql_token_unquote(st->sql, &st->tok, &b);
+    snprintf(out, cap, "%.*s", (int)b.len, b.data ? (const char *)b.data : "");
+    buf_free(&b);
+}
+
+/* ---- SET ---- */
+
+enum scope { SCOPE_SESSION, SCOPE_GLOBAL };
+
+static int set_error(struct stmt *st, int rc, const struct sysvar_def *d, const char *value)
+{
+    struct mysql_conn *c = st->s->conn;
+    if (rc == -ENOENT && strncmp(d->name, "collation", 9) == 0)
+        mysql_conn_send_err(c, ER_UNKNOWN_COLLATION, value ? value : "NULL");
+    else if (rc == -ENOENT)
+        mysql_conn_send_err(c, ER_UNKNOWN_CHARACTER_SET, value ? value : "NULL");
+    else if (rc == -ENOMEM)
+        mysql_conn_send_err(c, ER_UNKNOWN, "out of memory");
+    else
+        mysql_conn_send_err(c, ER_WRONG_VALUE_FOR_VAR, d->name, value ? value : "NULL");
+    return -1;
+}
+
+/* Finds the end of a value expression: the next ',' outside parentheses. */
+static size_t value_end(struct stmt *st)
+{
+    int depth = 0;
+    for (;;) {
+        if (st->tok.type == SQL_TK_EOF || st->tok.type == SQL_TK_ERROR)
+            return st->len;
+        if (sql_token_op(st->sql, &st->tok, "("))
+            depth++;
+        else if (sql_token_op(st->sql, &st->tok, ")"))
+            depth--;
+        else if (depth == 0 && sql_token_op(st->sql, &st->tok, ","))
+            return st->tok.start;
+        next(st);
+    }
+}
+
+static int assign_sysvar(struct stmt *st, const char *name, size_t name_len, enum scope scope)
+{
+    struct session *s = st->s;
+    const struct sysvar_def *d = sysvar_find(name, name_len);
+    char nm[128];
+    snprintf(nm, sizeof(nm), "%.*s", (int)name_len, name);
+    if (!d) {
+        mysql_conn_send_err(s->conn, ER_UNKNOWN_SYSTEM_VARIABLE, nm);
+        return -1;
+    }
+    if (!op(st, "=") && !op(st, ":="))
+        return parse_error(st);
+    bool is_default = sql_token_is(st->sql, &st->tok, "DEFAULT");
+    size_t start = st->tok.start;
+    size_t end = value_end(st);
+    char *value = NULL;
+    bool is_int;
+    if (!is_default && eval_scalar(s, st->sql, start, end, &value, &is_int) < 0)
+        return -1;
+    int rc = 0;
+    if (d->flags & SYSVAR_READONLY) {
+        mysql_conn_send_err(s->conn, ER_INCORRECT_GLOBAL_LOCAL_VAR, d->name, "read only");
+        rc = -1;
+    } else if (scope == SCOPE_GLOBAL) {
+        mysql_conn_send_err(s->conn, ER_SPECIFIC_ACCESS_DENIED,
+                            "SUPER or SYSTEM_VARIABLES_ADMIN");
+        rc = -1;
+    } else if (d->flags & SYSVAR_GLOBAL_ONLY) {
+        mysql_conn_send_err(s->conn, ER_GLOBAL_VARIABLE, d->name);
+        rc = -1;
+    } else if (strcmp(d->name, "time_zone") == 0 && value &&
+               time_zone_offset(value, &(int){0}) < 0) {
+        mysql_conn_send_err(s->conn, ER_UNKNOWN_TIME_ZONE, value);
+        rc = -1;
+    } else {
+        int r = session_var_set(s, d, value, is_default);
+        if (r < 0)
+            rc = set_error(st, r, d, value);
+    }
+    free(value);
+    return rc;
+}
+
+static int assign_user_var(struct stmt *st)
+{
+    struct buf name;
+    buf_init(&name);
+    sql_token_unquote(st->sql, &st->tok, &name);
+    next(st);
+    int rc = -1;
+    if (!op(st, "=") && !op(st, ":=")) {
+        buf_free(&name);
+        return parse_error(st);
+    }
+    size_t start = st->tok.start;
+    size_t end = value_end(st);
+    char *value = NULL;
+    bool is_int;
+    if (eval_scalar(st->s, st->sql, start, end, &value, &is_int) == 0) {
+        rc = session_user_var_set(st->s, name.data ? (const char *)name.data : "", name.len, value,
+                                  is_int);
+        if (rc < 0)
+            mysql_conn_send_err(st->s->conn, ER_UNKNOWN, "too many user variables");
+    }
+    free(value);
+    buf_free(&name);
+    return rc < 0 ? -1 : 0;
+}
+
+static int set_names(struct stmt *st)
+{
+    char cs[64], coll[64] = "";
+    if (kw(st, "DEFAULT"))
+        snprintf(cs, sizeof(cs), "utf8mb4");
+    else {
+        token_text(st, cs, sizeof(cs));
+        if (st->tok.type != SQL_TK_IDENT && st->tok.type != SQL_TK_STRING &&
+            st->tok.type != SQL_TK_QIDENT)
+            return parse_error(st);
+        next(st);
+    }
+    if (kw(st, "COLLATE")) {
+        token_text(st, coll, sizeof(coll));
+        next(st);
+    }
+    int rc = session_set_names(st->s, cs, coll[0] ? coll : NULL);
+    if (rc == -ENOENT && coll[0] && collation_default_for(cs))
+        mysql_conn_send_err(st->s->conn, ER_UNKNOWN_COLLATION, coll);
+    else if (rc == -ENOENT)
+        mysql_conn_send_err(st->s->conn, ER_UNKNOWN_CHARACTER_SET, cs);
+    else if (rc == -EINVAL)
+        mysql_conn_send_err(st->s->conn, ER_UNKNOWN, "COLLATION is not valid for CHARACTER SET");
+    return rc < 0 ? -1 : 0;
+}
+
+static int set_charset(struct stmt *st)
+{
+    char cs[64];
+    if (kw(st, "DEFAULT"))
+        snprintf(cs, sizeof(cs), "utf8mb4");
+    else {
+        token_text(st, cs, sizeof(cs));
+        next(st);
+    }
+    /* SET CHARACTER SET: client and results follow; the connection takes
+     * the server's character set. */
+    const struct collation_def *c = collation_default_for(cs);
+    if (!c) {
+        mysql_conn_send_err(st->s->conn, ER_UNKNOWN_CHARACTER_SET, cs);
+        return -1;
+    }
+    session_var_set(st->s, sysvar_find("character_set_client", 20), c->charset, false);
+    session_var_set(st->s, sysvar_find("character_set_results", 21), c->charset, false);
+    return 0;
+}
+
+static int set_transaction(struct stmt *st, enum scope scope)
+{
+    do {
+        if (kw(st, "ISOLATION")) {
+            if (!kw(st, "LEVEL"))
+                return parse_error(st);
+            const char *level;
+            if (kw(st, "READ")) {
+                if (kw(st, "UNCOMMITTED"))
+                    level = "READ-UNCOMMITTED";
+                else if (kw(st, "COMMITTED"))
+                    level = "READ-COMMITTED";
+                else
+                    return parse_error(st);
+            } else if (kw(st, "REPEATABLE")) {
+                if (!kw(st, "READ"))
+                    return parse_error(st);
+                level = "REPEATABLE-READ";
+            } else if (kw(st, "SERIALIZABLE")) {
+                level = "SERIALIZABLE";
+            } else {
+                return parse_error(st);
+            }
+            if (scope == SCOPE_SESSION)
+                session_var_set(st->s, sysvar_find("transaction_isolation", 21), level, false);
+        } else if (kw(st, "READ")) {
+            const char *ro = kw(st, "ONLY") ? "1" : kw(st, "WRITE") ? "0" : NULL;
+            if (!ro)
+                return parse_error(st);
+            if (scope == SCOPE_SESSION)
+                session_var_set(st->s, sysvar_find("transaction_read_only", 21), ro, false);
+        } else {
+            return parse_error(st);
+        }
+    } while (op(st, ","));
+    return 0;
+}
+
+static int handle_set(struct stmt *st)
+{
+    enum scope scope = SCOPE_SESSION;
+    if (kw(st, "PASSWORD") || kw(st, "ROLE") || kw(st, "DEFAULT"))
+        return no_upstream(st);
+    do {
+        if (kw(st, "GLOBAL") || kw(st, "PERSIST") || kw(st, "PERSIST_ONLY"))
+            scope = SCOPE_GLOBAL;
+        else if (kw(st, "SESSION") || kw(st, "LOCAL"))
+            scope = SCOPE_SESSION;
+        int rc;
+        if (kw(st, "NAMES"))
+            rc = set_names(st);
+        else if (kw(st, "CHARSET") || (kw(st, "CHARACTER") && kw(st, "SET")))
+            rc = set_charset(st);
+        else if (kw(st, "TRANSACTION"))
+            rc = set_transaction(st, scope);
+        else if (st->tok.type == SQL_TK_AT)
+            rc = assign_user_var(st);
+        else if (st->tok.type == SQL_TK_SYSVAR) {
+            const char *t = st->sql + st->tok.text_start;
+            size_t n = st->tok.text_len;
+            enum scope sc = scope;
+            const char *dot = memchr(t, '.', n);
+            if (dot) {
+                size_t sl = (size_t)(dot - t);
+                sc = (sl == 6 && strncasecmp(t, "global", 6) == 0) ? SCOPE_GLOBAL : SCOPE_SESSION;
+                n -= sl + 1;
+                t = dot + 1;
+            }
+            next(st);
+            rc = assign_sysvar(st, t, n, sc);
+        } else if (st->tok.type == SQL_TK_IDENT || st->tok.type == SQL_TK_QIDENT) {
+            const char *t = st->sql + st->tok.text_start;
+            size_t n = st->tok.text_len;
+            next(st);
+            rc = assign_sysvar(st, t, n, scope);
+        } else {
+            return parse_error(st);
+        }
+        if (rc < 0)
+            return -1;
+    } while (op(st, ","));
+    if (!at_end(st))
+        return parse_error(st);
+    return ok(st);
+}
+
+/* ---- SHOW ---- */
+
+struct show_word {
+    const char *words[3];
+    enum show_kind kind;
+};
+
+static const struct show_word show_words[] = {
+    {{"VARIABLES"}, SHOW_VARIABLES},
+    {{"STATUS"}, SHOW_STATUS},
+    {{"DATABASES"}, SHOW_DATABASES},
+    {{"SCHEMAS"}, SHOW_DATABASES},
+    {{"TABLES"}, SHOW_TABLES},
+    {{"COLLATION"}, SHOW_COLLATION},
+    {{"CHARSET"}, SHOW_CHARSET},
+    {{"CHARACTER", "SET"}, SHOW_CHARSET},
+    {{"ENGINES"}, SHOW_ENGINES},
+    {{"STORAGE", "ENGINES"}, SHOW_ENGINES},
+    {{"PLUGINS"}, SHOW_PLUGINS},
+    {{"WARNINGS"}, SHOW_WARNINGS},
+    {{"ERRORS"}, SHOW_WARNINGS},
+    {{"GRANTS"}, SHOW_GRANTS},
+    {{"PROCESSLIST"}, SHOW_PROCESSLIST},
+    {{"TABLE", "STATUS"}, SHOW_TABLE_STATUS},
+    {{"PRIVILEGES"}, SHOW_PRIVILEGES},
+    {{"TRIGGERS"}, SHOW_TRIGGERS},
+    {{"EVENTS"}, SHOW_EVENTS},
+    {{"PROCEDURE", "STATUS"}, SHOW_ROUTINE_STATUS},
+    {{"FUNCTION", "STATUS"}, SHOW_ROUTINE_STATUS},
+    {{"MASTER", "STATUS"}, SHOW_REPLICATION_STATUS},
+    {{"BINARY", "LOG", "STATUS"}, SHOW_REPLICATION_STATUS},
+    {{"SLAVE", "STATUS"}, SHOW_REPLICATION_STATUS},
+    {{"REPLICA", "STATUS"}, SHOW_REPLICATION_STATUS},
+    {{"CREATE", "DATABASE"}, SHOW_CREATE_DATABASE},
+    {{"CREATE", "SCHEMA"}, SHOW_CREATE_DATABASE},
+};
+
+static bool match_words(struct stmt *st, const struct show_word *w)
+{
+    struct sql_lexer save_lx = st->lx;
+    struct sql_token save_tok = st->tok;
+    for (int i = 0; i < 3 && w->words[i]; i++) {
+        if (!kw(st, w->words[i])) {
+            st->lx = save_lx;
+            st->tok = save_tok;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* SHOW ... FROM t, SHOW CREATE TABLE t and friends: no tables here. */
+static int show_missing_table(struct stmt *st)
+{
+    char table[128] = "";
+    while (!at_end(st) && !(kw(st, "FROM") || kw(st, "IN") || kw(st, "TABLE") || kw(st, "VIEW")))
+        next(st);
+    token_text(st, table, sizeof(table));
+    next(st);
+    char db[128];
+    snprintf(db, sizeof(db), "%s", st->s->database ? st->s->database : "");
+    if (op(st, ".")) {
+        snprintf(db, sizeof(db), "%s", table);
+        token_text(st, table, sizeof(table));
+    }
+    mysql_conn_send_err(st->s->conn, ER_NO_SUCH_TABLE, db, table);
+    return -1;
+}
+
+static int handle_show(struct stmt *st)
+{
+    struct show_args args = {0};
+    char db[128] = "", name[160];
+    for (;;) {
+        if (kw(st, "FULL"))
+            args.full = true;
+        else if (kw(st, "GLOBAL"))
+            args.global = true;
+        else if (!kw(st, "SESSION") && !kw(st, "LOCAL") && !kw(st, "EXTENDED"))
+            break;
+    }
+    const struct show_word *w = NULL;
+    for (size_t i = 0; i < sizeof(show_words) / sizeof(show_words[0]) && !w; i++)
+        if (match_words(st, &show_words[i]))
+            w = &show_words[i];
+    if (!w) {
+        if (kw(st, "COLUMNS") || kw(st, "FIELDS") || kw(st, "INDEX") || kw(st, "INDEXES") ||
+            kw(st, "KEYS") || kw(st, "CREATE"))
+            return show_missing_table(st);
+        return no_upstream(st);
+    }
+    if (w->kind == SHOW_GRANTS && kw(st, "FOR")) {
+        while (!at_end(st))
+            next(st);
+    }
+    if (w->kind == SHOW_WARNINGS && kw(st, "LIMIT")) {
+        while (!at_end(st))
+            next(st);
+    }
+    if (w->kind == SHOW_TABLES || w->kind == SHOW_TABLE_STATUS || w->kind == SHOW_TRIGGERS ||
+        w->kind == SHOW_EVENTS || w->kind == SHOW_CREATE_DATABASE) {
+        if (w->kind == SHOW_CREATE_DATABASE && kw(st, "IF") && !(kw(st, "NOT") && kw(st, "EXISTS")))
+            return parse_error(st);
+        if (w->kind == SHOW_CREATE_DATABASE || kw(st, "FROM") || kw(st, "IN")) {
+            token_text(st, db, sizeof(db));
+            next(st);
+        } else if (st->s->database) {
+            snprintf(db, sizeof(db), "%s", st->s->database);
+        } else if (w->kind == SHOW_TABLES || w->kind == SHOW_TABLE_STATUS) {
+            mysql_conn_send_err(st->s->conn, ER_NO_DB);
+            return -1;
+        }
+        if (w->kind != SHOW_CREATE_DATABASE && db[0] && !session_database_exists(st->s->conn->srv, db)) {
+            mysql_conn_send_err(st->s->conn, ER_BAD_DB, db);
+            return -1;
+        }
+        args.db = db;
+    }
+    char like[256];
+    const char *like_p = NULL;
+    size_t where_at = 0;
+    if (kw(st, "LIKE")) {
+        if (st->tok.type != SQL_TK_STRING)
+            return parse_error(st);
+        token_text(st, like, sizeof(like));
+        like_p = like;
+        next(st);
+    } else if (sql_token_is(st->sql, &st->tok, "WHERE")) {
+        next(st);
+        where_at = st->tok.start;
+        while (!at_end(st))
+            next(st);
+    }
+    if (!at_end(st))
+        return parse_error(st);
+    struct vtable_rows t;
+    int rc = show_table_build(st->s, w->kind, &args, &t, name, sizeof(name));
+    if (rc == -ENOENT) {
+        mysql_conn_send_err(st->s->conn, ER_BAD_DB, db);
+        vtable_rows_free(&t);
+        return -1;
+    }
+    if (rc < 0) {
+        vtable_rows_free(&t);
+        mysql_conn_send_err(st->s->conn, ER_UNKNOWN, "out of memory");
+        return -1;
+    }
+    rc = eval_show_rows(st->s, &t, like_p, st->sql, st->len, where_at);
+    vtable_rows_free(&t);
+    return rc;
+}
+
+/* ---- the rest ---- */
+
+static int handle_use(struct stmt *st)
+{
+    char db[256];
+    if (st->tok.type != SQL_TK_IDENT && st->tok.type != SQL_TK_QIDENT)
+        return parse_error(st);
+    token_text(st, db, sizeof(db));
+    next(st);
+    if (!at_end(st))
+        return parse_error(st);
+    if (session_use_database(st->s, db) < 0) {
+        mysql_conn_send_err(st->s->conn, ER_BAD_DB, db);
+        return -1;
+    }
+    return ok(st);
+}
+
+int session_kill(struct session *s, uint32_t id, bool query_only)
+{
+    struct mysql_conn *target = mysql_conn_find(s->conn->srv, id);
+    if (!target || !target->sess) {
+        mysql_conn_send_err(s->conn, ER_NO_SUCH_THREAD, (unsigned long)id);
+        return -1;
+    }
+    if (strcmp(s->user, "root") != 0 && strcmp(target->sess->user, s->user) != 0) {
+        mysql_conn_send_err(s->conn, ER_KILL_DENIED, (unsigned long)id);
+        return -1;
+    }
+    if (query_only) {
+        /* Every statement here completes before the next is read: there is
+         * never a running query to interrupt. */
+        mysql_conn_send_ok(s->conn, 0, 0, NULL);
+        return 0;
+    }
+    if (target == s->conn) {
+        mysql_conn_send_err(s->conn, ER_QUERY_INTERRUPTED);
+        mysql_conn_close_after_flush(s->conn, "killed itself");
+        return -1;
+    }
+    mysql_conn_close(target, "killed");
+    mysql_conn_send_ok(s->conn, 0, 0, NULL);
+    return 0;
+}
+
+static int handle_kill(struct stmt *st)
+{
+    bool query = false;
+    if (kw(st, "QUERY"))
+        query = true;
+    else
+        kw(st, "CONNECTION");
+    size_t start = st->tok.start;
+    while (!at_end(st))
+        next(st);
+    char *v = NULL;
+    bool is_int;
+    if (eval_scalar(st->s, st->sql, start, st->len, &v, &is_int) < 0)
+        return -1;
+    char *end = NULL;
+    unsigned long id = v ? strtoul(v, &end, 10) : 0;
+    bool valid = v && *v && end && !*end;
+    free(v);
+    if (!valid) {
+        mysql_conn_send_err(st->s->conn, ER_WRONG_ARGUMENTS, "KILL");
+        return -1;
+    }
+    return session_kill(st->s, (uint32_t)id, query);
+}
+
+static int handle_transaction(struct stmt *st, bool begin)
+{
+    /* Nothing here is transactional; the flags follow what the client did so
+     * that drivers which track them stay consistent. */
+    st->s->in_trans = begin;
+    while (!at_end(st))
+        next(st);
+    return ok(st);
+}
+
+static int handle_describe(struct stmt *st)
+{
+    char table[128], db[128];
+    token_text(st, table, sizeof(table));
+    next(st);
+    snprintf(db, sizeof(db), "%s", st->s->database ? st->s->database : "");
+    if (op(st, ".")) {
+        snprintf(db, sizeof(db), "%s", table);
+        token_text(st, table, sizeof(table));
+    }
+    mysql_conn_send_err(st->s->conn, ER_NO_SUCH_TABLE, db, table);
+    return -1;
+}
+
+static int handle_temporary(struct stmt *st)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "%.*s", (int)(st->len < 80 ? st->len : 80), st->sql);
+    mysql_conn_send_err(st->s->conn, ER_NOT_SUPPORTED_YET, what);
+    return -1;
+}
+
+static bool drops_tableau_temp(struct stmt *st)
+{
+    /* DROP TABLE `#Tableau_...`: part of Tableau's temp-table probe. */
+    return st->tok.type == SQL_TK_QIDENT && st->tok.text_len > 0 &&
+           st->sql[st->tok.text_start] == '#';
+}
+
+static bool is_diagnostic(struct stmt *st)
+{
+    struct sql_lexer lx = st->lx;
+    struct sql_token t = st->tok;
+    if (!sql_token_is(st->sql, &t, "SHOW"))
+        return false;
+    sql_lexer_next(&lx, &t);
+    return sql_token_is(st->sql, &t, "WARNINGS") || sql_token_is(st->sql, &t, "ERRORS") ||
+           sql_token_is(st->sql, &t, "COUNT");
+}
+
+int session_execute(struct session *s, const char *sql, size_t len)
+{
+    struct stmt st = {.s = s, .sql = sql, .len = len};
+    sql_lexer_init(&st.lx, sql, len, SQL_MODE_MYSQL);
+    next(&st);
+    if (!is_diagnostic(&st)) {
+        free(s->last_error);
+        s->last_error = NULL;
+    }
+    if (sql_token_is(sql, &st.tok, "SELECT"))
+        return eval_select(s, sql + st.tok.start, len - st.tok.start);
+    if (kw(&st, "SET"))
+        return handle_set(&st);
+    if (kw(&st, "SHOW"))
+        return handle_show(&st);
+    if (kw(&st, "USE"))
+        return handle_use(&st);
+    if (kw(&st, "BEGIN") || (kw(&st, "START") && kw(&st, "TRANSACTION")))
+        return handle_transaction(&st, true);
+    if (kw(&st, "COMMIT") || kw(&st, "ROLLBACK"))
+        return handle_transaction(&st, false);
+    if (kw(&st, "SAVEPOINT") || kw(&st, "RELEASE"))
+        return handle_transaction(&st, s->in_trans);
+    if (kw(&st, "KILL"))
+        return handle_kill(&st);
+    if (kw(&st, "DO")) {
+        char *v = NULL;
+        bool is_int;
+        if (eval_scalar(s, sql, st.tok.start, len, &v, &is_int) < 0)
+            return -1;
+        free(v);
+        return ok(&st);
+    }
+    if (kw(&st, "DESC") || kw(&st, "DESCRIBE") || kw(&st, "EXPLAIN")) {
+        if (st.tok.type == SQL_TK_IDENT || st.tok.type == SQL_TK_QIDENT)
+            if (!sql_token_is(sql, &st.tok, "SELECT"))
+                return handle_describe(&st);
+        return no_upstream(&st);
+    }
+    if (kw(&st, "CREATE") && kw(&st, "TEMPORARY"))
+        return handle_temporary(&st);
+    st.lx.pos = 0;
+    next(&st);
+    if (kw(&st, "DROP") && (kw(&st, "TEMPORARY") || (kw(&st, "TABLE") && drops_tableau_temp(&st))))
+        return handle_temporary(&st);
+    st.lx.pos = 0;
+    next(&st);
+    if (kw(&st, "UNLOCK") && kw(&st, "TABLES") && at_end(&st))
+        return ok(&st);
+    st.lx.pos = 0;
+    next(&st);
+    return no_upstream(&st);
+}
