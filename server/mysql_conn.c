@@ -227,25 +227,18 @@ void mysql_conn_send_err(struct mysql_conn *c, enum mysql_error e, ...)
 
 static void fail_packet(struct mysql_conn *c, enum mysql_asm_status st)
 {
-    bool authed = c->state == MYSQL_CONN_COMMAND;
-    switch (st) {
-    case MYSQL_ASM_TOO_LARGE:
-        if (!authed) {
-            /* 0x16 0x03: a TLS ClientHello where a MySQL packet belongs. */
-            if (c->in.hdr[0] == 0x16 && c->in.hdr[1] == 0x03)
-                LOGC(LOG_INFO, c, "TLS ClientHello on the plain MySQL port from %s", c->peer_ip);
-            else
-                LOGC(LOG_INFO, c, "oversized packet before authentication from %s", c->peer_ip);
-            mysql_conn_send_err(c, ER_HANDSHAKE);
-        } else {
-            mysql_conn_send_err(c, ER_NET_PACKET_TOO_LARGE);
-        }
-        break;
-    case MYSQL_ASM_BAD_SEQUENCE:
-        mysql_conn_send_err(c, authed ? ER_NET_PACKETS_OUT_OF_ORDER : ER_HANDSHAKE);
-        break;
-    default:
-        break;
+    if (c->state != MYSQL_CONN_COMMAND) {
+        /* 0x16 0x03: a TLS ClientHello where a MySQL packet belongs. */
+        if (c->in.hdr[0] == 0x16 && c->in.hdr[1] == 0x03)
+            LOGC(LOG_INFO, c, "TLS ClientHello on the plain MySQL port from %s", c->peer_ip);
+        else
+            LOGC(LOG_INFO, c, "malformed or oversized packet before authentication from %s",
+                 c->peer_ip);
+        mysql_conn_send_err(c, ER_HANDSHAKE);
+    } else if (st == MYSQL_ASM_TOO_LARGE) {
+        mysql_conn_send_err(c, ER_NET_PACKET_TOO_LARGE);
+    } else if (st == MYSQL_ASM_BAD_SEQUENCE) {
+        mysql_conn_send_err(c, ER_NET_PACKETS_OUT_OF_ORDER);
     }
     mysql_conn_close_after_flush(c, "bad packet");
 }
