@@ -1,0 +1,148 @@
+"""The binary as a process: flags, environment, config file, signals, logs,
+and the HTTP health check."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+import rawmysql as rm
+from harness import BINARY, Server, run
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAGEPROXY_")}
+    env.update(extra)
+    return env
+
+
+class CommandLine(unittest.TestCase):
+    def test_help_and_version(self):
+        rc, out, err = run([BINARY, "--help"])
+        self.assertEqual(rc, 0)
+        for flag in ("--config", "--data-dir", "--mysql-listen", "--http-listen", "--upstream",
+                     "--upstream-user", "--upstream-password", "--tls-cert", "--tls-key",
+                     "--log-level"):
+            self.assertIn(flag, out)
+        rc, out, err = run([BINARY, "--version"])
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"^stageproxy \d+\.\d+\.\d+\n$")
+
+    def test_bad_values_exit_2_with_one_line_naming_the_key(self):
+        with tempfile.TemporaryDirectory() as d:
+            ini = os.path.join(d, "bad.ini")
+            with open(ini, "w") as f:
+                f.write("[stageproxy]\nhttp_listen = here\n")
+            cases = [
+                ([BINARY, "--mysql-listen", "nowhere"], {}, "mysql_listen"),
+                ([BINARY, "--log-level=loud"], {}, "log_level"),
+                ([BINARY, "--max-connections", "-1"], {}, "max_connections"),
+                ([BINARY], {"STAGEPROXY_MYSQL_LISTEN": "1.2.3.4:99999"}, "mysql_listen"),
+                ([BINARY, "--config", ini], {}, "http_listen"),
+                ([BINARY, "--bogus", "x"], {}, "--bogus"),
+                ([BINARY, "--tls-key", "/x.pem"], {}, "tls_cert"),
+            ]
+            for argv, env, key in cases:
+                with self.subTest(argv=argv, env=env):
+                    rc, out, err = run(argv, env=clean_env(**env))
+                    self.assertEqual(rc, 2)
+                    self.assertEqual(len(err.strip().splitlines()), 1, err)
+                    self.assertIn(key, err)
+
+    def test_precedence_flags_env_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            ini = os.path.join(d, "sp.ini")
+            with open(ini, "w") as f:
+                f.write("[stageproxy]\nmysql_listen = 127.0.0.1:0\nhttp_listen = 127.0.0.1:0\n"
+                        "data_dir = %s/from-file\nlog_level = error\n" % d)
+            env = clean_env(STAGEPROXY_DATA_DIR=d + "/from-env", STAGEPROXY_LOG_LEVEL="info")
+            p = subprocess.Popen([BINARY, "--config", ini, "--log-level", "warn"], env=env,
+                                 stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            self.assertTrue(os.path.isdir(d + "/from-env"))       # env beats file
+            self.assertFalse(os.path.exists(d + "/from-file"))
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=10)
+            self.assertEqual(p.returncode, 0)
+            self.assertNotIn(b" info ", err)                        # flag beats env
+            p2 = subprocess.Popen([BINARY], env=clean_env(STAGEPROXY_CONFIG=ini),
+                                  stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            p2.send_signal(signal.SIGINT)
+            _, err = p2.communicate(timeout=10)
+            self.assertEqual(p2.returncode, 0)
+            self.assertNotIn(b" info ", err)                        # the file's level
+            self.assertTrue(os.path.isdir(d + "/from-file"))
+            p3 = subprocess.Popen([BINARY], env=clean_env(STAGEPROXY_CONFIG=ini, STAGEPROXY_LOG_LEVEL="info"),
+                                  stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            p3.send_signal(signal.SIGTERM)
+            _, err = p3.communicate(timeout=10)
+            self.assertIn(b" info ", err)                           # env beats file
+
+
+class Signals(unittest.TestCase):
+    def test_sigterm_with_connections_open_exits_0(self):
+        s = Server()
+        try:
+            conns = []
+            for _ in range(5):
+                c = rm.Conn(s.mysql_port)
+                self.assertEqual(c.login()[0], 0)
+                conns.append(c)
+            half = rm.Conn(s.mysql_port)
+            half.read_greeting()
+            t0 = time.time()
+            self.assertEqual(s.stop(signal.SIGTERM), 0)
+            self.assertLess(time.time() - t0, 5)
+            for c in conns:
+                self.assertEqual(c.sock.recv(10), b"")
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", s.mysql_port), timeout=2).recv(10) or \
+                    (_ for _ in ()).throw(ConnectionRefusedError())
+            log = s.log()
+            self.assertIn("received SIGTERM", log)
+            self.assertRegex(log, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info  \[m1\] login 'root'")
+        finally:
+            s.close()
+
+    def test_port_in_use_fails_start(self):
+        with Server() as s:
+            rc, out, err = run([BINARY, "--mysql-listen", "127.0.0.1:%d" % s.mysql_port,
+                                "--http-listen", "127.0.0.1:0", "--data-dir",
+                                os.path.join(s.tmp.name, "d2")], env=clean_env(), timeout=10)
+            self.assertEqual(rc, 1)
+            self.assertIn("cannot listen for MySQL", err)
+
+
+class Health(unittest.TestCase):
+    def test_healthz(self):
+        with Server() as s:
+            base = "http://127.0.0.1:%d" % s.http_port
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+                self.assertEqual(r.status, 200)
+                self.assertEqual(json.loads(r.read()), {"status": "ok"})
+            with self.assertRaises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(base + "/nope", timeout=5)
+            self.assertEqual(e.exception.code, 404)
+            self.assertEqual(json.loads(e.exception.read())["error"]["code"], 404)
+            # 200 kB of headers: 431 and the server keeps serving
+            sock = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 200000 + b"\r\n\r\n")
+            self.assertTrue(sock.recv(100).startswith(b"HTTP/1.1 431"))
+            sock.close()
+            sock = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+            sock.sendall(b"BREW /coffee HTCPCP/1.0\r\n\r\n")
+            self.assertTrue(sock.recv(100).startswith(b"HTTP/1.1 400"))
+            sock.close()
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+                self.assertEqual(r.status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
