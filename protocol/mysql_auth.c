@@ -84,8 +84,8 @@ bool mysql_native_verify(const struct mysql_verifier *v, const uint8_t nonce[20]
     return mysql_bytes_equal(check, v->native, 20);
 }
 
-bool mysql_sha2_verify(const struct mysql_verifier *v, const uint8_t nonce[20],
-                       const uint8_t *resp, size_t len)
+bool mysql_sha2_verify(const struct mysql_verifier *v, const uint8_t nonce[20], const uint8_t *resp,
+                       size_t len)
 {
     if (is_empty_answer(resp, len))
         return v->empty;

@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #define MYSQL_NATIVE_HASH_LEN 20
-#define MYSQL_SHA2_HASH_LEN 32
+#define MYSQL_SHA2_HASH_LEN   32
 
 struct mysql_verifier {
-    bool empty; /* the password is the empty string */
+    bool empty;                            /* the password is the empty string */
     uint8_t native[MYSQL_NATIVE_HASH_LEN]; /* SHA1(SHA1(pw)) */
     uint8_t sha2[MYSQL_SHA2_HASH_LEN];     /* SHA256(SHA256(pw)) */
 };
@@ -27,8 +27,8 @@ void mysql_sha2_scramble(uint8_t out[32], const char *pw, size_t len, const uint
  * Connector/J sends it for caching_sha2_password). */
 bool mysql_native_verify(const struct mysql_verifier *v, const uint8_t nonce[20],
                          const uint8_t *resp, size_t len);
-bool mysql_sha2_verify(const struct mysql_verifier *v, const uint8_t nonce[20],
-                       const uint8_t *resp, size_t len);
+bool mysql_sha2_verify(const struct mysql_verifier *v, const uint8_t nonce[20], const uint8_t *resp,
+                       size_t len);
 /* Full authentication: the cleartext password sent over TLS (NUL optional). */
 bool mysql_cleartext_verify(const struct mysql_verifier *v, const uint8_t *pw, size_t len);
 

@@ -9,9 +9,9 @@
 
 #include "protocol/buf.h"
 
-#define MYSQL_SCRAMBLE_LEN 20
+#define MYSQL_SCRAMBLE_LEN  20
 #define MYSQL_PLUGIN_NATIVE "mysql_native_password"
-#define MYSQL_PLUGIN_SHA2 "caching_sha2_password"
+#define MYSQL_PLUGIN_SHA2   "caching_sha2_password"
 
 struct mysql_greeting {
     const char *server_version;

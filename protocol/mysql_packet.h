@@ -11,43 +11,43 @@
 #include "protocol/buf.h"
 
 #define MYSQL_MAX_PACKET_CHUNK 0xFFFFFFu
-#define MYSQL_HEADER_SIZE 4
+#define MYSQL_HEADER_SIZE      4
 
 /* Capability flags. */
-#define CLIENT_LONG_PASSWORD 0x00000001u
-#define CLIENT_FOUND_ROWS 0x00000002u
-#define CLIENT_LONG_FLAG 0x00000004u
-#define CLIENT_CONNECT_WITH_DB 0x00000008u
-#define CLIENT_NO_SCHEMA 0x00000010u
-#define CLIENT_COMPRESS 0x00000020u
-#define CLIENT_ODBC 0x00000040u
-#define CLIENT_LOCAL_FILES 0x00000080u
-#define CLIENT_IGNORE_SPACE 0x00000100u
-#define CLIENT_PROTOCOL_41 0x00000200u
-#define CLIENT_INTERACTIVE 0x00000400u
-#define CLIENT_SSL 0x00000800u
-#define CLIENT_IGNORE_SIGPIPE 0x00001000u
-#define CLIENT_TRANSACTIONS 0x00002000u
-#define CLIENT_RESERVED 0x00004000u
-#define CLIENT_SECURE_CONNECTION 0x00008000u
-#define CLIENT_MULTI_STATEMENTS 0x00010000u
-#define CLIENT_MULTI_RESULTS 0x00020000u
-#define CLIENT_PS_MULTI_RESULTS 0x00040000u
-#define CLIENT_PLUGIN_AUTH 0x00080000u
-#define CLIENT_CONNECT_ATTRS 0x00100000u
+#define CLIENT_LONG_PASSWORD                  0x00000001u
+#define CLIENT_FOUND_ROWS                     0x00000002u
+#define CLIENT_LONG_FLAG                      0x00000004u
+#define CLIENT_CONNECT_WITH_DB                0x00000008u
+#define CLIENT_NO_SCHEMA                      0x00000010u
+#define CLIENT_COMPRESS                       0x00000020u
+#define CLIENT_ODBC                           0x00000040u
+#define CLIENT_LOCAL_FILES                    0x00000080u
+#define CLIENT_IGNORE_SPACE                   0x00000100u
+#define CLIENT_PROTOCOL_41                    0x00000200u
+#define CLIENT_INTERACTIVE                    0x00000400u
+#define CLIENT_SSL                            0x00000800u
+#define CLIENT_IGNORE_SIGPIPE                 0x00001000u
+#define CLIENT_TRANSACTIONS                   0x00002000u
+#define CLIENT_RESERVED                       0x00004000u
+#define CLIENT_SECURE_CONNECTION              0x00008000u
+#define CLIENT_MULTI_STATEMENTS               0x00010000u
+#define CLIENT_MULTI_RESULTS                  0x00020000u
+#define CLIENT_PS_MULTI_RESULTS               0x00040000u
+#define CLIENT_PLUGIN_AUTH                    0x00080000u
+#define CLIENT_CONNECT_ATTRS                  0x00100000u
 #define CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA 0x00200000u
-#define CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS 0x00400000u
-#define CLIENT_SESSION_TRACK 0x00800000u
-#define CLIENT_DEPRECATE_EOF 0x01000000u
-#define CLIENT_OPTIONAL_RESULTSET_METADATA 0x02000000u
-#define CLIENT_ZSTD_COMPRESSION_ALGORITHM 0x04000000u
-#define CLIENT_QUERY_ATTRIBUTES 0x08000000u
+#define CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS   0x00400000u
+#define CLIENT_SESSION_TRACK                  0x00800000u
+#define CLIENT_DEPRECATE_EOF                  0x01000000u
+#define CLIENT_OPTIONAL_RESULTSET_METADATA    0x02000000u
+#define CLIENT_ZSTD_COMPRESSION_ALGORITHM     0x04000000u
+#define CLIENT_QUERY_ATTRIBUTES               0x08000000u
 
 /* Server status flags. */
-#define SERVER_STATUS_IN_TRANS 0x0001
-#define SERVER_STATUS_AUTOCOMMIT 0x0002
+#define SERVER_STATUS_IN_TRANS     0x0001
+#define SERVER_STATUS_AUTOCOMMIT   0x0002
 #define SERVER_MORE_RESULTS_EXISTS 0x0008
-#define SERVER_STATUS_DB_DROPPED 0x0100
+#define SERVER_STATUS_DB_DROPPED   0x0100
 
 /* Commands. */
 enum mysql_command {
@@ -103,10 +103,10 @@ enum mysql_type {
 
 /* Column flags. */
 #define MYSQL_FLAG_NOT_NULL 0x0001
-#define MYSQL_FLAG_BLOB 0x0010
+#define MYSQL_FLAG_BLOB     0x0010
 #define MYSQL_FLAG_UNSIGNED 0x0020
-#define MYSQL_FLAG_BINARY 0x0080
-#define MYSQL_FLAG_NUM 0x8000
+#define MYSQL_FLAG_BINARY   0x0080
+#define MYSQL_FLAG_NUM      0x8000
 
 #define MYSQL_CHARSET_BINARY 63
 
@@ -161,14 +161,14 @@ struct mysql_asm {
     uint32_t chunk_left; /* bytes still to come in the current chunk */
     uint8_t hdr[4];
     uint8_t hdr_len;
-    uint8_t in_chunk;    /* a header was read and its body is being read */
-    uint8_t more;        /* the last chunk was 0xFFFFFF long: another follows */
-    uint8_t started;     /* at least one header of this packet was seen */
-    uint8_t check_seq;   /* enforce expected_seq */
+    uint8_t in_chunk;  /* a header was read and its body is being read */
+    uint8_t more;      /* the last chunk was 0xFFFFFF long: another follows */
+    uint8_t started;   /* at least one header of this packet was seen */
+    uint8_t check_seq; /* enforce expected_seq */
     uint8_t expected_seq;
-    uint8_t first_seq;   /* sequence id of the packet's first chunk */
-    uint8_t last_seq;    /* sequence id of its last chunk */
-    size_t declared;     /* payload bytes announced so far by headers */
+    uint8_t first_seq; /* sequence id of the packet's first chunk */
+    uint8_t last_seq;  /* sequence id of its last chunk */
+    size_t declared;   /* payload bytes announced so far by headers */
 };
 
 void mysql_asm_init(struct mysql_asm *a, size_t limit);

@@ -155,16 +155,11 @@ static int put_binary_value(struct buf *b, const struct mysql_column *c,
         buf_put_u64le(b, bits);
         return 0;
     }
-    case MYSQL_TYPE_DATE:
-        return put_binary_datetime(b, v, true);
+    case MYSQL_TYPE_DATE: return put_binary_datetime(b, v, true);
     case MYSQL_TYPE_DATETIME:
-    case MYSQL_TYPE_TIMESTAMP:
-        return put_binary_datetime(b, v, false);
-    case MYSQL_TYPE_TIME:
-        return put_binary_time(b, v);
-    default:
-        mysql_put_lenenc_str(b, v->s, v->len);
-        return 0;
+    case MYSQL_TYPE_TIMESTAMP: return put_binary_datetime(b, v, false);
+    case MYSQL_TYPE_TIME: return put_binary_time(b, v);
+    default: mysql_put_lenenc_str(b, v->s, v->len); return 0;
     }
 }
 
@@ -253,8 +248,8 @@ static int decode_temporal(struct mysql_rd *r, uint16_t type, struct mysql_param
         }
         if (n == 11)
             us = mysql_rd_u32(r);
-        snprintf(tmp, sizeof(tmp), "%04u-%02u-%02u %02u:%02u:%02u.%06" PRIu32, y, mo, d, h, mi,
-                 s, us);
+        snprintf(tmp, sizeof(tmp), "%04u-%02u-%02u %02u:%02u:%02u.%06" PRIu32, y, mo, d, h, mi, s,
+                 us);
     }
     return r->err ? -EINVAL : param_set(out, tmp, true);
 }
@@ -308,14 +303,11 @@ static int decode_param(struct mysql_rd *r, uint16_t type, struct mysql_param *o
         snprintf(tmp, sizeof(tmp), "%.17g", d);
         break;
     }
-    case MYSQL_TYPE_NULL:
-        out->null = true;
-        return 0;
+    case MYSQL_TYPE_NULL: out->null = true; return 0;
     case MYSQL_TYPE_DATE:
     case MYSQL_TYPE_DATETIME:
     case MYSQL_TYPE_TIMESTAMP:
-    case MYSQL_TYPE_TIME:
-        return decode_temporal(r, t, out);
+    case MYSQL_TYPE_TIME: return decode_temporal(r, t, out);
     default: {
         size_t len;
         const uint8_t *s = mysql_rd_lenenc_str(r, &len);

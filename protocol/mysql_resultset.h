@@ -45,7 +45,7 @@ struct mysql_param {
     bool null;
     bool is_string; /* render as a quoted SQL string */
     uint16_t type;
-    char *text;     /* malloc'd, owned by the caller */
+    char *text; /* malloc'd, owned by the caller */
     size_t len;
 };
 

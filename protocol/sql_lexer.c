@@ -106,7 +106,8 @@ static void read_number(struct sql_lexer *lx)
             lx->pos++;
     }
     if ((peek(lx, 0) == 'e' || peek(lx, 0) == 'E') &&
-        (isdigit(peek(lx, 1)) || ((peek(lx, 1) == '-' || peek(lx, 1) == '+') && isdigit(peek(lx, 2))))) {
+        (isdigit(peek(lx, 1)) ||
+         ((peek(lx, 1) == '-' || peek(lx, 1) == '+') && isdigit(peek(lx, 2))))) {
         lx->pos += 2;
         while (isdigit(peek(lx, 0)))
             lx->pos++;
@@ -155,8 +156,8 @@ static enum sql_token_type read_at(struct sql_lexer *lx, struct sql_token *tok)
     return SQL_TK_AT;
 }
 
-static const char *const multi_ops[] = {"<=>", "<=", ">=", "<>", "!=", ":=", "||", "&&",
-                                        "<<",  ">>", "=>", "->>", "->", NULL};
+static const char *const multi_ops[] = {"<=>", "<=", ">=", "<>", "!=",  ":=", "||",
+                                        "&&",  "<<", ">>", "=>", "->>", "->", NULL};
 
 static void read_op(struct sql_lexer *lx)
 {
@@ -252,7 +253,11 @@ static void unescape_string(const char *s, size_t len, char q, struct buf *out)
             case '0': buf_put_u8(out, 0); break;
             case 'Z': buf_put_u8(out, 26); break;
             /* MySQL keeps the backslash for \% and \_ (LIKE escapes) */
-            case '%': case '_': buf_put_u8(out, '\\'); buf_put_u8(out, (uint8_t)e); break;
+            case '%':
+            case '_':
+                buf_put_u8(out, '\\');
+                buf_put_u8(out, (uint8_t)e);
+                break;
             default: buf_put_u8(out, (uint8_t)e); break;
             }
         } else {
@@ -266,12 +271,8 @@ void sql_token_unquote(const char *src, const struct sql_token *tok, struct buf 
     const char *s = src + tok->text_start;
     size_t n = tok->text_len;
     switch (tok->type) {
-    case SQL_TK_STRING:
-        unescape_string(s, n, src[tok->start], out);
-        break;
-    case SQL_TK_QIDENT:
-        unescape_string(s, n, '`', out);
-        break;
+    case SQL_TK_STRING: unescape_string(s, n, src[tok->start], out); break;
+    case SQL_TK_QIDENT: unescape_string(s, n, '`', out); break;
     case SQL_TK_AT:
         if (n >= 2 && (s[0] == '\'' || s[0] == '"' || s[0] == '`'))
             unescape_string(s + 1, n - 2, s[0], out);
@@ -285,14 +286,11 @@ void sql_token_unquote(const char *src, const struct sql_token *tok, struct buf 
         else
             buf_append(out, s, n);
         break;
-    default:
-        buf_append(out, s, n);
-        break;
+    default: buf_append(out, s, n); break;
     }
 }
 
-bool sql_split_next(const char *src, size_t len, size_t *pos, size_t *stmt_start,
-                    size_t *stmt_len)
+bool sql_split_next(const char *src, size_t len, size_t *pos, size_t *stmt_start, size_t *stmt_len)
 {
     while (*pos < len) {
         struct sql_lexer lx;

@@ -56,7 +56,6 @@ void sql_token_unquote(const char *src, const struct sql_token *tok, struct buf 
 
 /* Splits a multi-statement query at top-level ';'. Returns false when no
  * statement is left; empty statements are skipped. Spans exclude the ';'. */
-bool sql_split_next(const char *src, size_t len, size_t *pos, size_t *stmt_start,
-                    size_t *stmt_len);
+bool sql_split_next(const char *src, size_t len, size_t *pos, size_t *stmt_start, size_t *stmt_len);
 
 #endif

@@ -24,9 +24,8 @@ static bool accept_kw(struct cursor *c, const char *kw)
 
 static bool is_location(const struct cursor *c)
 {
-    return c->tok.type == SQL_TK_AT ||
-           (c->tok.type == SQL_TK_STRING && c->tok.text_len > 0 &&
-            c->lx.src[c->tok.text_start] == '@');
+    return c->tok.type == SQL_TK_AT || (c->tok.type == SQL_TK_STRING && c->tok.text_len > 0 &&
+                                        c->lx.src[c->tok.text_start] == '@');
 }
 
 /* SELECT ... FROM @s, ... JOIN @s, LIST_STAGE( / INFER_SCHEMA( anywhere. */
@@ -37,7 +36,8 @@ static enum sql_route route_select(struct cursor *c)
         const char *src = c->lx.src;
         if (after_from && is_location(c))
             return SQL_ROUTE_SELECT_STAGE;
-        if (sql_token_is(src, &c->tok, "LIST_STAGE") || sql_token_is(src, &c->tok, "INFER_SCHEMA")) {
+        if (sql_token_is(src, &c->tok, "LIST_STAGE") ||
+            sql_token_is(src, &c->tok, "INFER_SCHEMA")) {
             advance(c);
             if (sql_token_op(src, &c->tok, "("))
                 return SQL_ROUTE_SELECT_STAGE;
@@ -90,7 +90,7 @@ enum sql_route sql_route_statement(const char *sql, size_t len)
 const char *sql_route_name(enum sql_route r)
 {
     static const char *const names[] = {
-        "empty", "other", "CREATE STAGE", "DROP STAGE", "DESC STAGE", "SHOW STAGES", "LIST",
-        "REMOVE", "PRESIGN", "PUT", "GET", "COPY INTO", "SELECT FROM STAGE"};
+        "empty",  "other",   "CREATE STAGE", "DROP STAGE", "DESC STAGE", "SHOW STAGES",      "LIST",
+        "REMOVE", "PRESIGN", "PUT",          "GET",        "COPY INTO",  "SELECT FROM STAGE"};
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }

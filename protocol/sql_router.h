@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 enum sql_route {
-    SQL_ROUTE_EMPTY = 0,  /* only comments or whitespace */
-    SQL_ROUTE_OTHER,      /* not a stage statement */
+    SQL_ROUTE_EMPTY = 0, /* only comments or whitespace */
+    SQL_ROUTE_OTHER,     /* not a stage statement */
     SQL_ROUTE_CREATE_STAGE,
     SQL_ROUTE_DROP_STAGE,
     SQL_ROUTE_DESC_STAGE,

@@ -12,8 +12,8 @@
 struct tls_filter;
 
 #define TLS_FILTER_WANT_MORE 0
-#define TLS_FILTER_CLOSED (-1)
-#define TLS_FILTER_ERROR (-2)
+#define TLS_FILTER_CLOSED    (-1)
+#define TLS_FILTER_ERROR     (-2)
 
 struct tls_filter *tls_filter_new(SSL_CTX *ctx, bool is_server);
 void tls_filter_free(struct tls_filter *f);

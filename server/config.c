@@ -42,7 +42,7 @@ static int check_log_level(const char *v)
 static int check_auth_plugin(const char *v)
 {
     return strcmp(v, "caching_sha2_password") == 0 || strcmp(v, "mysql_native_password") == 0 ? 0
-                                                                                               : -1;
+                                                                                              : -1;
 }
 
 static int check_on_off(const char *v)
@@ -65,8 +65,8 @@ static int check_nonempty(const char *v)
 static const struct option_def options[] = {
     {"data_dir", OPT_STRING, OFF(data_dir), "./data", "a directory path", check_nonempty, 0, 0,
      "directory for the catalog, stages and the TLS certificate"},
-    {"mysql_listen", OPT_STRING, OFF(mysql_listen), "127.0.0.1:3307", "ADDR:PORT", check_address,
-     0, 0, "MySQL protocol listener"},
+    {"mysql_listen", OPT_STRING, OFF(mysql_listen), "127.0.0.1:3307", "ADDR:PORT", check_address, 0,
+     0, "MySQL protocol listener"},
     {"http_listen", OPT_STRING, OFF(http_listen), "127.0.0.1:8000", "ADDR:PORT", check_address, 0,
      0, "HTTP listener"},
     {"upstream", OPT_STRING, OFF(upstream), "", "HOST:PORT", check_upstream, 0, 0,
@@ -80,8 +80,8 @@ static const struct option_def options[] = {
     {"tls_key", OPT_STRING, OFF(tls_key), "", "a PEM file", NULL, 0, 0, "TLS private key"},
     {"tls", OPT_STRING, OFF(tls), "on", "on or off", check_on_off, 0, 0,
      "offer TLS on the MySQL port"},
-    {"log_level", OPT_STRING, OFF(log_level), "info", "error, warn, info or debug",
-     check_log_level, 0, 0, "log verbosity"},
+    {"log_level", OPT_STRING, OFF(log_level), "info", "error, warn, info or debug", check_log_level,
+     0, 0, "log verbosity"},
     {"auth_plugin", OPT_STRING, OFF(auth_plugin), "caching_sha2_password",
      "caching_sha2_password or mysql_native_password", check_auth_plugin, 0, 0,
      "authentication plugin offered and required"},
@@ -89,8 +89,8 @@ static const struct option_def options[] = {
      1000000, "MySQL connections accepted at once"},
     {"max_allowed_packet", OPT_LONG, OFF(max_allowed_packet), "67108864",
      "an integer 1024..1073741824", NULL, 1024, 1073741824, "largest MySQL packet accepted"},
-    {"handshake_timeout", OPT_LONG, OFF(handshake_timeout), "10", "seconds 1..3600", NULL, 1,
-     3600, "time a client has to log in"},
+    {"handshake_timeout", OPT_LONG, OFF(handshake_timeout), "10", "seconds 1..3600", NULL, 1, 3600,
+     "time a client has to log in"},
     {"shutdown_timeout", OPT_LONG, OFF(shutdown_timeout), "30", "seconds 0..3600", NULL, 0, 3600,
      "time in-flight work gets on SIGINT/SIGTERM"},
     {"http_max_connections", OPT_LONG, OFF(http_max_connections), "1024", "an integer 1..100000",
@@ -381,12 +381,13 @@ void config_free(struct config *cfg)
 
 void config_print_help(const char *argv0)
 {
-    printf("Usage: %s [options]\n\n"
-           "stageproxy serves the MySQL protocol with Databend-style stages.\n\n"
-           "Options (each also a key of [stageproxy] in the config file and an\n"
-           "environment variable STAGEPROXY_<KEY>; flags > env > file > defaults):\n"
-           "  --config FILE               INI file ([stageproxy] settings, [users] name = password)\n",
-           argv0);
+    printf(
+        "Usage: %s [options]\n\n"
+        "stageproxy serves the MySQL protocol with Databend-style stages.\n\n"
+        "Options (each also a key of [stageproxy] in the config file and an\n"
+        "environment variable STAGEPROXY_<KEY>; flags > env > file > defaults):\n"
+        "  --config FILE               INI file ([stageproxy] settings, [users] name = password)\n",
+        argv0);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         char flag[64];
         size_t n = 0;

@@ -6,17 +6,17 @@
 #include <string.h>
 
 #include "protocol/buf.h"
-#include "server/listener.h"
 #include "server/list.h"
+#include "server/listener.h"
 #include "server/log.h"
 #include "server/process.h"
 
-#define HTTP_MAX_HEADER_BYTES (16 * 1024)
-#define HTTP_IDLE_TIMEOUT_MS 60000
+#define HTTP_MAX_HEADER_BYTES  (16 * 1024)
+#define HTTP_IDLE_TIMEOUT_MS   60000
 #define HTTP_HEADER_TIMEOUT_MS 10000
 
 enum http_conn_state {
-    HTTP_CONN_READING,  /* waiting for (more of) a request */
+    HTTP_CONN_READING, /* waiting for (more of) a request */
     HTTP_CONN_CLOSING,
 };
 
@@ -27,8 +27,8 @@ struct http_conn {
     uint32_t id;
     enum http_conn_state state;
     llhttp_t parser;
-    bool in_request;    /* a request line was seen and not yet answered */
-    bool close_after;   /* Connection: close, or an error */
+    bool in_request;  /* a request line was seen and not yet answered */
+    bool close_after; /* Connection: close, or an error */
     size_t header_bytes;
     uint64_t last_activity_ms;
     uint64_t request_started_ms;
@@ -235,8 +235,7 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
 void http_conn_close_all(struct server *srv, bool force)
 {
     struct list_node *n, *tmp;
-    LIST_FOREACH_SAFE(n, tmp, &srv->http_conns)
-    {
+    LIST_FOREACH_SAFE (n, tmp, &srv->http_conns) {
         struct http_conn *h = LIST_CONTAINER(n, struct http_conn, node);
         if (force || (!h->in_request && h->write_pending == 0))
             http_close(h, "server shutdown");
@@ -248,8 +247,7 @@ void http_conn_close_all(struct server *srv, bool force)
 void http_conn_janitor(struct server *srv, uint64_t now)
 {
     struct list_node *n, *tmp;
-    LIST_FOREACH_SAFE(n, tmp, &srv->http_conns)
-    {
+    LIST_FOREACH_SAFE (n, tmp, &srv->http_conns) {
         struct http_conn *h = LIST_CONTAINER(n, struct http_conn, node);
         /* A client that dribbles its headers (slowloris) or idles is dropped. */
         if (h->in_request && now - h->request_started_ms > HTTP_HEADER_TIMEOUT_MS)

@@ -8,7 +8,7 @@ struct list_node {
     struct list_node *prev, *next;
 };
 
-#define LIST_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define LIST_CONTAINER(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void list_init(struct list_node *head)
 {
@@ -37,7 +37,8 @@ static inline void list_remove(struct list_node *n)
     n->prev = n->next = NULL;
 }
 
-#define LIST_FOREACH_SAFE(pos, tmp, head)                                                          \
-    for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); (pos) = (tmp), (tmp) = (pos)->next)
+#define LIST_FOREACH_SAFE(pos, tmp, head)                            \
+    for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
+         (pos) = (tmp), (tmp) = (pos)->next)
 
 #endif

@@ -13,18 +13,18 @@ void log_msg(enum log_level level, const char *prefix, uint32_t id, const char *
     __attribute__((format(printf, 4, 5)));
 
 #define log_error(...) log_msg(LOG_ERROR, NULL, 0, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, NULL, 0, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, NULL, 0, __VA_ARGS__)
-#define log_debug(...)                                                                             \
-    do {                                                                                           \
-        if (log_current_level >= LOG_DEBUG)                                                        \
-            log_msg(LOG_DEBUG, NULL, 0, __VA_ARGS__);                                              \
+#define log_warn(...)  log_msg(LOG_WARN, NULL, 0, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, NULL, 0, __VA_ARGS__)
+#define log_debug(...)                                \
+    do {                                              \
+        if (log_current_level >= LOG_DEBUG)           \
+            log_msg(LOG_DEBUG, NULL, 0, __VA_ARGS__); \
     } while (0)
 /* Per-connection forms: "m" for MySQL connections, "h" for HTTP ones. */
-#define log_conn(level, prefix, id, ...)                                                           \
-    do {                                                                                           \
-        if (log_current_level >= (level))                                                          \
-            log_msg((level), (prefix), (id), __VA_ARGS__);                                         \
+#define log_conn(level, prefix, id, ...)                   \
+    do {                                                   \
+        if (log_current_level >= (level))                  \
+            log_msg((level), (prefix), (id), __VA_ARGS__); \
     } while (0)
 
 #endif

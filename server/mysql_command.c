@@ -17,14 +17,9 @@ int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t le
     enum sql_route route = sql_route_statement(sql, len);
     c->srv->questions++;
     switch (route) {
-    case SQL_ROUTE_EMPTY:
-        mysql_conn_send_err(c, ER_EMPTY_QUERY);
-        return -1;
-    case SQL_ROUTE_OTHER:
-        return session_execute(c->sess, sql, len);
-    default:
-        mysql_conn_send_err(c, ER_STAGE_NOT_IMPLEMENTED, sql_route_name(route));
-        return -1;
+    case SQL_ROUTE_EMPTY: mysql_conn_send_err(c, ER_EMPTY_QUERY); return -1;
+    case SQL_ROUTE_OTHER: return session_execute(c->sess, sql, len);
+    default: mysql_conn_send_err(c, ER_STAGE_NOT_IMPLEMENTED, sql_route_name(route)); return -1;
     }
 }
 
@@ -115,7 +110,8 @@ static void com_process_kill(struct mysql_conn *c, const uint8_t *p, size_t len)
         mysql_conn_send_err(c, ER_UNKNOWN_COM);
         return;
     }
-    uint32_t id = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    uint32_t id =
+        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     session_kill(c->sess, id, false);
 }
 
@@ -131,52 +127,24 @@ void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     c->command_started_ms = uv_now(c->srv->loop);
     c->binary_rows = false;
     switch (cmd) {
-    case COM_QUIT:
-        mysql_conn_close(c, "COM_QUIT");
-        break;
-    case COM_PING:
-        mysql_conn_send_ok(c, 0, 0, NULL);
-        break;
-    case COM_QUERY:
-        com_query(c, (const char *)arg, arg_len);
-        break;
-    case COM_INIT_DB:
-        com_init_db(c, (const char *)arg, arg_len);
-        break;
-    case COM_FIELD_LIST:
-        com_field_list(c, arg, arg_len);
-        break;
-    case COM_STATISTICS:
-        com_statistics(c);
-        break;
-    case COM_SET_OPTION:
-        com_set_option(c, arg, arg_len);
-        break;
+    case COM_QUIT: mysql_conn_close(c, "COM_QUIT"); break;
+    case COM_PING: mysql_conn_send_ok(c, 0, 0, NULL); break;
+    case COM_QUERY: com_query(c, (const char *)arg, arg_len); break;
+    case COM_INIT_DB: com_init_db(c, (const char *)arg, arg_len); break;
+    case COM_FIELD_LIST: com_field_list(c, arg, arg_len); break;
+    case COM_STATISTICS: com_statistics(c); break;
+    case COM_SET_OPTION: com_set_option(c, arg, arg_len); break;
     case COM_RESET_CONNECTION:
         session_reset(c->sess);
         mysql_conn_send_ok(c, 0, 0, NULL);
         break;
-    case COM_CHANGE_USER:
-        mysql_handshake_change_user(c, p, len);
-        break;
-    case COM_PROCESS_KILL:
-        com_process_kill(c, arg, arg_len);
-        break;
-    case COM_STMT_PREPARE:
-        stmt_prepare(c, arg, arg_len);
-        break;
-    case COM_STMT_EXECUTE:
-        stmt_execute(c, arg, arg_len);
-        break;
-    case COM_STMT_SEND_LONG_DATA:
-        stmt_send_long_data(c, arg, arg_len);
-        break;
-    case COM_STMT_RESET:
-        stmt_reset(c, arg, arg_len);
-        break;
-    case COM_STMT_CLOSE:
-        stmt_close(c, arg, arg_len);
-        break;
+    case COM_CHANGE_USER: mysql_handshake_change_user(c, p, len); break;
+    case COM_PROCESS_KILL: com_process_kill(c, arg, arg_len); break;
+    case COM_STMT_PREPARE: stmt_prepare(c, arg, arg_len); break;
+    case COM_STMT_EXECUTE: stmt_execute(c, arg, arg_len); break;
+    case COM_STMT_SEND_LONG_DATA: stmt_send_long_data(c, arg, arg_len); break;
+    case COM_STMT_RESET: stmt_reset(c, arg, arg_len); break;
+    case COM_STMT_CLOSE: stmt_close(c, arg, arg_len); break;
     default:
         LOGC(LOG_DEBUG, c, "unknown command 0x%02x", cmd);
         mysql_conn_send_err(c, ER_UNKNOWN_COM);

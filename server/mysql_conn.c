@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/log.h"
 #include "server/listener.h"
+#include "server/log.h"
 #include "server/process.h"
 #include "server/session.h"
 
 /* Packets before authentication are small; anything bigger is hostile. */
 #define PREAUTH_PACKET_LIMIT 8192
 /* Stop reading commands while this much output waits for a slow client. */
-#define WRITE_HIGH_WATER (1024 * 1024)
+#define WRITE_HIGH_WATER     (1024 * 1024)
 
 struct write_req {
     uv_write_t req;
@@ -362,8 +362,7 @@ static void start_reading(struct mysql_conn *c)
 struct mysql_conn *mysql_conn_find(struct server *srv, uint32_t id)
 {
     struct list_node *n, *tmp;
-    LIST_FOREACH_SAFE(n, tmp, &srv->mysql_conns)
-    {
+    LIST_FOREACH_SAFE (n, tmp, &srv->mysql_conns) {
         struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
         if (c->id == id)
             return c;

@@ -14,11 +14,11 @@
 
 /* What we offer; see mysql-clients-compat §1.3. No compression, no session
  * tracking, no query attributes, no LOCAL INFILE yet. */
-#define SERVER_CAPS                                                                                \
-    (CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB |       \
-     CLIENT_PROTOCOL_41 | CLIENT_INTERACTIVE | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION |    \
-     CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS |                    \
-     CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |           \
+#define SERVER_CAPS                                                                             \
+    (CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB |     \
+     CLIENT_PROTOCOL_41 | CLIENT_INTERACTIVE | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | \
+     CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS |                 \
+     CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |        \
      CLIENT_DEPRECATE_EOF)
 
 void mysql_conn_authenticated(struct mysql_conn *c);
@@ -98,8 +98,7 @@ static void auth_succeeded(struct mysql_conn *c, bool sha2_fast_path)
 }
 
 /* Checks an answer computed for `plugin` against the account. */
-static void verify_answer(struct mysql_conn *c, const char *plugin, const uint8_t *resp,
-                          size_t len)
+static void verify_answer(struct mysql_conn *c, const char *plugin, const uint8_t *resp, size_t len)
 {
     const struct user *u = c->auth.account;
     bool used_pw = !(len == 0 || (len == 1 && resp[0] == 0));
@@ -233,20 +232,15 @@ static void handle_response(struct mysql_conn *c, const uint8_t *p, size_t len)
 void mysql_handshake_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     switch (c->state) {
-    case MYSQL_CONN_HANDSHAKE:
-        handle_response(c, p, len);
-        break;
-    case MYSQL_CONN_AUTH_SWITCH:
-        verify_answer(c, required_plugin(c), p, len);
-        break;
+    case MYSQL_CONN_HANDSHAKE: handle_response(c, p, len); break;
+    case MYSQL_CONN_AUTH_SWITCH: verify_answer(c, required_plugin(c), p, len); break;
     case MYSQL_CONN_AUTH_FULL:
         if (mysql_cleartext_verify(&c->auth.account->verifier, p, len))
             auth_succeeded(c, false);
         else
             deny(c, c->auth.user, true);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

@@ -10,7 +10,7 @@
 #include "server/process.h"
 #include "server/session.h"
 
-#define MAX_PARAMS 65535
+#define MAX_PARAMS            65535
 #define MAX_STMTS_PER_SESSION 16382
 
 struct prepared_stmt {
@@ -19,7 +19,7 @@ struct prepared_stmt {
     char *sql;
     size_t len;
     uint16_t nparams;
-    size_t *param_at;     /* offsets of the '?' tokens */
+    size_t *param_at; /* offsets of the '?' tokens */
     uint16_t *param_types;
     struct buf *long_data;
 };
@@ -103,8 +103,8 @@ static int scan_params(struct prepared_stmt *st)
 static void send_param_defs(struct mysql_conn *c, uint16_t n)
 {
     struct buf *s = &c->srv->scratch;
-    struct mysql_column col = {.name = "?", .type = MYSQL_TYPE_VAR_STRING,
-                               .charset = MYSQL_CHARSET_BINARY};
+    struct mysql_column col = {
+        .name = "?", .type = MYSQL_TYPE_VAR_STRING, .charset = MYSQL_CHARSET_BINARY};
     for (uint16_t i = 0; i < n; i++) {
         buf_reset(s);
         mysql_build_column_def(s, &col, false);

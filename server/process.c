@@ -115,8 +115,7 @@ void server_connection_gone(struct server *srv)
 static void close_idle_connections(struct server *srv, bool force)
 {
     struct list_node *n, *tmp;
-    LIST_FOREACH_SAFE(n, tmp, &srv->mysql_conns)
-    {
+    LIST_FOREACH_SAFE (n, tmp, &srv->mysql_conns) {
         struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
         if (force || (c->write_pending == 0 && c->unread.len == 0))
             mysql_conn_close(c, "server shutdown");
@@ -162,8 +161,7 @@ static void janitor_cb(uv_timer_t *t)
     uint64_t now = uv_now(srv->loop);
     uint64_t limit = (uint64_t)srv->cfg->handshake_timeout * 1000;
     struct list_node *n, *tmp;
-    LIST_FOREACH_SAFE(n, tmp, &srv->mysql_conns)
-    {
+    LIST_FOREACH_SAFE (n, tmp, &srv->mysql_conns) {
         struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
         if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_CLOSING &&
             now - c->connected_ms > limit) {

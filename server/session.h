@@ -19,9 +19,9 @@ struct server;
 
 enum sysvar_type { SYSVAR_BOOL, SYSVAR_INT, SYSVAR_STR };
 
-#define SYSVAR_GLOBAL_ONLY 0x01
-#define SYSVAR_READONLY 0x02
-#define SYSVAR_NULLABLE 0x04
+#define SYSVAR_GLOBAL_ONLY  0x01
+#define SYSVAR_READONLY     0x02
+#define SYSVAR_NULLABLE     0x04
 #define SYSVAR_SESSION_ONLY 0x08
 
 struct sysvar_def {
@@ -80,8 +80,8 @@ const struct sysvar_def *sysvar_at(size_t i);
  * session overrides. The result stays valid until the variable changes. */
 const char *session_var_get(struct session *s, const struct sysvar_def *d, bool global);
 /* The value as SHOW VARIABLES shows it (ON/OFF for booleans). */
-const char *session_var_show(struct session *s, const struct sysvar_def *d, bool global,
-                             char *tmp, size_t tmp_len);
+const char *session_var_show(struct session *s, const struct sysvar_def *d, bool global, char *tmp,
+                             size_t tmp_len);
 /* Assigns a session variable; NULL value for SQL NULL, is_default for DEFAULT.
  * On failure sends nothing and returns the error to report. */
 int session_var_set(struct session *s, const struct sysvar_def *d, const char *value,

@@ -47,8 +47,8 @@ int eval_select(struct session *s, const char *sql, size_t len);
 /* Sends a table as a result set, optionally filtered: SHOW ... LIKE 'p'
  * (on the first column) or SHOW ... WHERE expr (from `where_at` to the end
  * of `sql`). */
-int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like,
-                   const char *sql, size_t len, size_t where_at);
+int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like, const char *sql,
+                   size_t len, size_t where_at);
 
 /* SET: evaluates one value expression in text (for SET x = expr).
  * On success *out is malloc'd text or NULL for SQL NULL. */

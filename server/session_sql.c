@@ -142,8 +142,7 @@ static int assign_sysvar(struct stmt *st, const char *name, size_t name_len, enu
         mysql_conn_send_err(s->conn, ER_INCORRECT_GLOBAL_LOCAL_VAR, d->name, "read only");
         rc = -1;
     } else if (scope == SCOPE_GLOBAL) {
-        mysql_conn_send_err(s->conn, ER_SPECIFIC_ACCESS_DENIED,
-                            "SUPER or SYSTEM_VARIABLES_ADMIN");
+        mysql_conn_send_err(s->conn, ER_SPECIFIC_ACCESS_DENIED, "SUPER or SYSTEM_VARIABLES_ADMIN");
         rc = -1;
     } else if (d->flags & SYSVAR_GLOBAL_ONLY) {
         mysql_conn_send_err(s->conn, ER_GLOBAL_VARIABLE, d->name);
@@ -432,7 +431,8 @@ static int handle_show(struct stmt *st)
             mysql_conn_send_err(st->s->conn, ER_NO_DB);
             return -1;
         }
-        if (w->kind != SHOW_CREATE_DATABASE && db[0] && !session_database_exists(st->s->conn->srv, db)) {
+        if (w->kind != SHOW_CREATE_DATABASE && db[0] &&
+            !session_database_exists(st->s->conn->srv, db)) {
             mysql_conn_send_err(st->s->conn, ER_BAD_DB, db);
             return -1;
         }

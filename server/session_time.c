@@ -95,9 +95,9 @@ void time_format_time(int64_t secs, char *out, size_t cap)
 void time_format_mysql(int64_t secs, bool is_time, const char *fmt, size_t fmt_len, char *out,
                        size_t cap)
 {
-    static const char *const months[] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
+    static const char *const months[] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
     static const char *const days[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                        "Thursday", "Friday", "Saturday"};
     struct tm tm;
@@ -133,13 +133,17 @@ void time_format_mysql(int64_t secs, bool is_time, const char *fmt, size_t fmt_l
         case 'a': snprintf(piece, sizeof(piece), "%.3s", days[tm.tm_wday]); break;
         case 'H': snprintf(piece, sizeof(piece), "%02lld", hours); break;
         case 'k': snprintf(piece, sizeof(piece), "%lld", hours); break;
-        case 'h': case 'I': snprintf(piece, sizeof(piece), "%02d", h12); break;
+        case 'h':
+        case 'I': snprintf(piece, sizeof(piece), "%02d", h12); break;
         case 'l': snprintf(piece, sizeof(piece), "%d", h12); break;
         case 'i': snprintf(piece, sizeof(piece), "%02d", minutes); break;
-        case 's': case 'S': snprintf(piece, sizeof(piece), "%02d", seconds); break;
+        case 's':
+        case 'S': snprintf(piece, sizeof(piece), "%02d", seconds); break;
         case 'f': snprintf(piece, sizeof(piece), "000000"); break;
         case 'p': snprintf(piece, sizeof(piece), "%s", hours % 24 < 12 ? "AM" : "PM"); break;
-        case 'T': snprintf(piece, sizeof(piece), "%02lld:%02d:%02d", hours, minutes, seconds); break;
+        case 'T':
+            snprintf(piece, sizeof(piece), "%02lld:%02d:%02d", hours, minutes, seconds);
+            break;
         case 'r':
             snprintf(piece, sizeof(piece), "%02d:%02d:%02d %s", h12, minutes, seconds,
                      hours % 24 < 12 ? "AM" : "PM");

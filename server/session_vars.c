@@ -14,8 +14,8 @@
 #include "server/process.h"
 #include "server/session.h"
 
-#define DEFAULT_SQL_MODE                                                                           \
-    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_"   \
+#define DEFAULT_SQL_MODE                                                                         \
+    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_" \
     "ZERO,NO_ENGINE_SUBSTITUTION"
 
 /* Sorted by name: SHOW VARIABLES lists them in this order. */
@@ -70,8 +70,9 @@ static const struct sysvar_def sysvars[] = {
     {"server_id", SYSVAR_INT, "1", SYSVAR_GLOBAL_ONLY},
     {"session_track_schema", SYSVAR_BOOL, "1", 0},
     {"session_track_state_change", SYSVAR_BOOL, "0", 0},
-    {"session_track_system_variables", SYSVAR_STR, "time_zone,autocommit,character_set_client,"
-                                                   "character_set_results,character_set_connection",
+    {"session_track_system_variables", SYSVAR_STR,
+     "time_zone,autocommit,character_set_client,"
+     "character_set_results,character_set_connection",
      0},
     {"session_track_transaction_info", SYSVAR_STR, "OFF", 0},
     {"sql_auto_is_null", SYSVAR_BOOL, "0", SYSVAR_SESSION_ONLY},
@@ -102,11 +103,16 @@ static const struct sysvar_def sysvars[] = {
 #define N_SYSVARS (sizeof(sysvars) / sizeof(sysvars[0]))
 
 static const struct collation_def collations[] = {
-    {8, "latin1_swedish_ci", "latin1", true, 1},   {11, "ascii_general_ci", "ascii", true, 1},
-    {33, "utf8_general_ci", "utf8", true, 3},      {45, "utf8mb4_general_ci", "utf8mb4", false, 4},
-    {46, "utf8mb4_bin", "utf8mb4", false, 4},      {47, "latin1_bin", "latin1", false, 1},
-    {63, "binary", "binary", true, 1},             {65, "ascii_bin", "ascii", false, 1},
-    {83, "utf8_bin", "utf8", false, 3},            {192, "utf8_unicode_ci", "utf8", false, 3},
+    {8, "latin1_swedish_ci", "latin1", true, 1},
+    {11, "ascii_general_ci", "ascii", true, 1},
+    {33, "utf8_general_ci", "utf8", true, 3},
+    {45, "utf8mb4_general_ci", "utf8mb4", false, 4},
+    {46, "utf8mb4_bin", "utf8mb4", false, 4},
+    {47, "latin1_bin", "latin1", false, 1},
+    {63, "binary", "binary", true, 1},
+    {65, "ascii_bin", "ascii", false, 1},
+    {83, "utf8_bin", "utf8", false, 3},
+    {192, "utf8_unicode_ci", "utf8", false, 3},
     {224, "utf8mb4_unicode_ci", "utf8mb4", false, 4},
     {255, "utf8mb4_0900_ai_ci", "utf8mb4", true, 4},
 };
@@ -209,8 +215,8 @@ const char *session_var_get(struct session *s, const struct sysvar_def *d, bool 
     return d->def ? d->def : dynamic_default(s, d);
 }
 
-const char *session_var_show(struct session *s, const struct sysvar_def *d, bool global,
-                             char *tmp, size_t tmp_len)
+const char *session_var_show(struct session *s, const struct sysvar_def *d, bool global, char *tmp,
+                             size_t tmp_len)
 {
     const char *v = session_var_get(s, d, global);
     if (v && d->type == SYSVAR_BOOL)

@@ -57,10 +57,10 @@ static X509 *make_self_signed(EVP_PKEY *key)
     X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 24 * 3600);
     X509_set_pubkey(cert, key);
     X509_NAME *name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"stageproxy", -1,
-                               -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"stageproxy", -1, -1,
+                               0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1,
+                               0);
     X509_set_issuer_name(cert, name);
     /* Self-signed and usable as its own CA, so clients can pin it. */
     if (add_ext(cert, NID_basic_constraints, "critical,CA:TRUE") < 0 ||

@@ -10,44 +10,44 @@
 static int test_failures;
 static int test_checks;
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        test_checks++;                                                                             \
-        if (!(cond)) {                                                                             \
-            test_failures++;                                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                          \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        test_checks++;                                                               \
+        if (!(cond)) {                                                               \
+            test_failures++;                                                         \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
-        test_checks++;                                                                             \
-        if (a_ != b_) {                                                                            \
-            test_failures++;                                                                       \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, %s == %lld\n", __FILE__,         \
-                    __LINE__, #a, a_, #b, b_);                                                     \
-        }                                                                                          \
+#define CHECK_EQ(a, b)                                                                    \
+    do {                                                                                  \
+        long long a_ = (long long)(a), b_ = (long long)(b);                               \
+        test_checks++;                                                                    \
+        if (a_ != b_) {                                                                   \
+            test_failures++;                                                              \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, %s == %lld\n", __FILE__, \
+                    __LINE__, #a, a_, #b, b_);                                            \
+        }                                                                                 \
     } while (0)
 
-#define CHECK_MEM(p, q, n)                                                                         \
-    do {                                                                                           \
-        test_checks++;                                                                             \
-        if (memcmp((p), (q), (n)) != 0) {                                                          \
-            test_failures++;                                                                       \
-            fprintf(stderr, "%s:%d: CHECK_MEM failed: %s vs %s\n", __FILE__, __LINE__, #p, #q);    \
-        }                                                                                          \
+#define CHECK_MEM(p, q, n)                                                                      \
+    do {                                                                                        \
+        test_checks++;                                                                          \
+        if (memcmp((p), (q), (n)) != 0) {                                                       \
+            test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: CHECK_MEM failed: %s vs %s\n", __FILE__, __LINE__, #p, #q); \
+        }                                                                                       \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                            \
-    do {                                                                                           \
-        const char *a_ = (a), *b_ = (b);                                                           \
-        test_checks++;                                                                             \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
-            test_failures++;                                                                       \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,    \
-                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                       \
-        }                                                                                          \
+#define CHECK_STR(a, b)                                                                        \
+    do {                                                                                       \
+        const char *a_ = (a), *b_ = (b);                                                       \
+        test_checks++;                                                                         \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                               \
+            test_failures++;                                                                   \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
+                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                   \
+        }                                                                                      \
     } while (0)
 
 static inline int test_finish(const char *name)

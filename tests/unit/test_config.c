@@ -42,16 +42,17 @@ int main(void)
     chmod(path, 0600);
     char cfgflag[64];
     snprintf(cfgflag, sizeof(cfgflag), "--config=%s", path);
-    char *env[] = {"STAGEPROXY_MYSQL_LISTEN=127.0.0.1:3333", "STAGEPROXY_HTTP_LISTEN=127.0.0.1:4444",
-                   "STAGEPROXY_ROOT_PASSWORD=rootenv", NULL};
+    char *env[] = {"STAGEPROXY_MYSQL_LISTEN=127.0.0.1:3333",
+                   "STAGEPROXY_HTTP_LISTEN=127.0.0.1:4444", "STAGEPROXY_ROOT_PASSWORD=rootenv",
+                   NULL};
     char *argv1[] = {"stageproxy", cfgflag, "--http-listen", "127.0.0.1:5555", NULL};
     CHECK_EQ(load(&cfg, argv1, env), CONFIG_OK);
-    CHECK_STR(cfg.data_dir, "/from/file");           /* file */
-    CHECK_STR(cfg.mysql_listen, "127.0.0.1:3333");   /* env beats file */
-    CHECK_STR(cfg.http_listen, "127.0.0.1:5555");    /* flag beats env */
+    CHECK_STR(cfg.data_dir, "/from/file");         /* file */
+    CHECK_STR(cfg.mysql_listen, "127.0.0.1:3333"); /* env beats file */
+    CHECK_STR(cfg.http_listen, "127.0.0.1:5555");  /* flag beats env */
     CHECK_STR(cfg.log_level, "warn");
     CHECK_EQ(cfg.n_users, 2);
-    CHECK_STR(cfg.root_password, "rootenv");         /* env beats [users] root */
+    CHECK_STR(cfg.root_password, "rootenv"); /* env beats [users] root */
     config_free(&cfg);
 
     char *env_cfg[] = {NULL, NULL};

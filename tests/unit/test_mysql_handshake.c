@@ -8,12 +8,12 @@ static void test_greeting_matches_reference_bytes(void)
 {
     /* The example of mysql-clients-compat.md §1.3, byte for byte. */
     unsigned char expect[128];
-    size_t n = test_hex(
-        "55 00 00 00 0a 38 2e 30 2e 33 36 2d 73 74 61 67 65 70 72 6f 78 79 00 01 00 00 00"
-        "61 62 63 64 65 66 67 68 00 8f a6 ff 02 00 3e 01 15 00 00 00 00 00 00 00 00 00 00"
-        "69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 00 63 61 63 68 69 6e 67 5f 73 68 61 32 5f 70"
-        "61 73 73 77 6f 72 64 00",
-        expect, sizeof(expect));
+    size_t n =
+        test_hex("55 00 00 00 0a 38 2e 30 2e 33 36 2d 73 74 61 67 65 70 72 6f 78 79 00 01 00 00 00"
+                 "61 62 63 64 65 66 67 68 00 8f a6 ff 02 00 3e 01 15 00 00 00 00 00 00 00 00 00 00"
+                 "69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 00 63 61 63 68 69 6e 67 5f 73 68 61 32 5f 70"
+                 "61 73 73 77 6f 72 64 00",
+                 expect, sizeof(expect));
     struct mysql_greeting g = {.server_version = "8.0.36-stageproxy",
                                .connection_id = 1,
                                .capabilities = 0x013EA68F,
@@ -150,8 +150,9 @@ static void test_auth_switch_and_change_user(void)
     buf_put_u16le(&b, 224);
     buf_append(&b, "mysql_native_password", 22);
     struct mysql_change_user cu;
-    CHECK_EQ(mysql_parse_change_user(b.data, b.len, CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH,
-                                     &cu), 0);
+    CHECK_EQ(
+        mysql_parse_change_user(b.data, b.len, CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH, &cu),
+        0);
     CHECK(cu.user_len == 3 && cu.auth_len == 3 && cu.database_len == 3 && cu.charset == 224);
     CHECK(cu.plugin_len == 21);
     CHECK_EQ(mysql_parse_change_user(b.data, 3, CLIENT_SECURE_CONNECTION, &cu), -EINVAL);

@@ -3,8 +3,8 @@
 
 static void test_lenenc(void)
 {
-    const uint64_t values[] = {0,        1,        250,      251,        0xFFFF,   0x10000,
-                               0xFFFFFF, 0x1000000, UINT64_MAX, 1ull << 40};
+    const uint64_t values[] = {0,       1,        250,       251,        0xFFFF,
+                               0x10000, 0xFFFFFF, 0x1000000, UINT64_MAX, 1ull << 40};
     const size_t sizes[] = {1, 1, 1, 3, 3, 4, 4, 9, 9, 9};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         struct buf b;
@@ -34,7 +34,10 @@ static void test_lenenc(void)
     mysql_rd_lenenc(&r, NULL);
     CHECK(r.err);
     size_t n;
-    mysql_rd_init(&r, "\x05" "abc", 4);
+    mysql_rd_init(&r,
+                  "\x05"
+                  "abc",
+                  4);
     CHECK(mysql_rd_lenenc_str(&r, &n) == NULL && r.err);
     mysql_rd_init(&r, "abc", 3);
     CHECK(mysql_rd_nul_str(&r, &n) == NULL && r.err);
@@ -81,8 +84,13 @@ static void frame_and_join(size_t len, size_t step)
 
 static void test_framing(void)
 {
-    const size_t sizes[] = {0, 1, 100, MYSQL_MAX_PACKET_CHUNK - 1, MYSQL_MAX_PACKET_CHUNK,
-                            MYSQL_MAX_PACKET_CHUNK + 1, 2 * MYSQL_MAX_PACKET_CHUNK};
+    const size_t sizes[] = {0,
+                            1,
+                            100,
+                            MYSQL_MAX_PACKET_CHUNK - 1,
+                            MYSQL_MAX_PACKET_CHUNK,
+                            MYSQL_MAX_PACKET_CHUNK + 1,
+                            2 * MYSQL_MAX_PACKET_CHUNK};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         frame_and_join(sizes[i], (size_t)-1);
         frame_and_join(sizes[i], 65536);
@@ -129,14 +137,17 @@ static void test_limits_and_sequence(void)
     size_t used;
     /* the limit is enforced from the header alone */
     mysql_asm_init(&a, 100);
-    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x65\x00\x00\x00", 4, &used), MYSQL_ASM_TOO_LARGE);
+    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x65\x00\x00\x00", 4, &used),
+             MYSQL_ASM_TOO_LARGE);
     mysql_asm_free(&a);
     mysql_asm_init(&a, 100);
-    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x64\x00\x00\x00", 4, &used), MYSQL_ASM_NEED_MORE);
+    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x64\x00\x00\x00", 4, &used),
+             MYSQL_ASM_NEED_MORE);
     mysql_asm_free(&a);
     /* split packets count against the limit as a whole */
     mysql_asm_init(&a, MYSQL_MAX_PACKET_CHUNK + 10);
-    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\xff\xff\xff\x00", 4, &used), MYSQL_ASM_NEED_MORE);
+    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\xff\xff\xff\x00", 4, &used),
+             MYSQL_ASM_NEED_MORE);
     mysql_asm_free(&a);
     mysql_asm_init(&a, 10);
     mysql_asm_expect(&a, 1);

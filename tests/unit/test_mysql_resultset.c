@@ -19,8 +19,13 @@ static void test_binary_row(void)
         {.name = "f", .type = MYSQL_TYPE_TIME},
         {.name = "g", .type = MYSQL_TYPE_LONGLONG, .flags = MYSQL_FLAG_UNSIGNED},
     };
-    struct mysql_value v[] = {val("-2"), val("hi"), val(NULL), val("2024-01-18 16:20:48"),
-                              val("00:00:00"), val("-26:03:04"), val("18446744073709551615")};
+    struct mysql_value v[] = {val("-2"),
+                              val("hi"),
+                              val(NULL),
+                              val("2024-01-18 16:20:48"),
+                              val("00:00:00"),
+                              val("-26:03:04"),
+                              val("18446744073709551615")};
     struct buf b = {0};
     CHECK_EQ(mysql_build_binary_row(&b, cols, v, 7), 0);
     unsigned char expect[96];

@@ -1,0 +1,256 @@
+/* Internals of the expression engine of stage-only mode, shared by its
+ * parser, its evaluator and the SELECT executor. Everything of one statement
+ * lives in an arena freed at once. */
+#ifndef SP_SERVER_SESSION_EXPR_H
+#define SP_SERVER_SESSION_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/mysql_resultset.h"
+#include "protocol/sql_lexer.h"
+#include "server/session_eval.h"
+
+struct session;
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct arena {
+    struct arena_block *head;
+    int oom;
+};
+
+/* ---- values ---- */
+
+enum vtype { V_NULL, V_INT, V_DOUBLE, V_STR };
+
+struct val {
+    enum vtype t;
+    int64_t i;
+    double d;
+    const char *s;
+    size_t len;
+};
+
+static inline struct val v_null(void)
+{
+    struct val v = {.t = V_NULL};
+    return v;
+}
+
+static inline struct val v_int(int64_t i)
+{
+    struct val v = {.t = V_INT, .i = i};
+    return v;
+}
+
+static inline struct val v_str(const char *s, size_t len)
+{
+    struct val v = {.t = V_STR, .s = s, .len = len};
+    return v;
+}
+
+static inline struct val v_cstr(const char *s)
+{
+    return s ? v_str(s, strlen(s)) : v_null();
+}
+
+static inline double v_num(const struct val *v)
+{
+    if (v->t == V_INT)
+        return (double)v->i;
+    if (v->t == V_DOUBLE)
+        return v->d;
+    if (v->t == V_STR) {
+        char tmp[64];
+        size_t n = v->len < sizeof(tmp) - 1 ? v->len : sizeof(tmp) - 1;
+        memcpy(tmp, v->s, n);
+        tmp[n] = 0;
+        return strtod(tmp, NULL);
+    }
+    return 0;
+}
+
+static inline bool v_true(const struct val *v)
+{
+    return v->t != V_NULL && v_num(v) != 0;
+}
+
+/* ---- syntax tree ---- */
+
+enum nkind {
+    N_LIT,
+    N_SYSVAR,
+    N_USERVAR,
+    N_COL,
+    N_FUNC,
+    N_NEG,
+    N_NOT,
+    N_BIN,
+    N_IN,
+    N_BETWEEN,
+    N_LIKE,
+    N_ISNULL,
+    N_ISBOOL,
+    N_CASE
+};
+
+enum binop {
+    OP_OR,
+    OP_XOR,
+    OP_AND,
+    OP_EQ,
+    OP_NSEQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_IDIV,
+    OP_MOD
+};
+
+struct node {
+    enum nkind k;
+    enum binop op;
+    struct val lit;
+    const char *name;
+    size_t name_len;
+    const char *qual;
+    size_t qual_len;
+    bool global;
+    bool neg;
+    bool bool_value; /* IS [NOT] TRUE/FALSE */
+    struct node **args;
+    int nargs;
+    int col;
+    int agg; /* 0, or which aggregate: 'c' count, 'C' count(*), 'n' min, 'x' max, 's' sum */
+    int64_t agg_count;
+    struct val agg_val;
+    bool has_else;
+    size_t src_start, src_end;
+};
+
+struct select_item {
+    struct node *expr; /* NULL for '*' */
+    const char *star_qual;
+    size_t star_qual_len;
+    const char *label;
+};
+
+struct order_item {
+    struct node *expr;
+    bool desc;
+};
+
+struct table_ref {
+    const char *schema;
+    const char *name;
+    const char *alias;
+    bool left_join;
+};
+
+struct select_stmt {
+    struct select_item *items;
+    int nitems;
+    struct table_ref tables[8];
+    int ntables;
+    struct node *where;
+    bool group_by;
+    bool distinct;
+    struct order_item orders[16];
+    int norders;
+    int64_t limit, offset;
+    bool has_agg;
+};
+
+struct parser {
+    struct session *s;
+    struct arena *a;
+    const char *src;
+    size_t src_len;
+    struct sql_token *toks;
+    size_t n, pos;
+    bool bare_ident_as_string; /* SET x = ON */
+    int err;                   /* 0, or enum mysql_error to report */
+    char errarg[160];
+    int errline;
+    struct vtable_rows *tables[8];
+    int ntables;
+    struct select_stmt *stmt;
+};
+
+struct row_ctx {
+    const char *const *cells; /* current input row, or NULL */
+    bool aggregated;          /* read aggregate results */
+};
+
+struct evaluator {
+    struct session *s;
+    struct arena *a;
+    const struct vtable_rows *table;
+};
+
+struct resolver {
+    struct parser *p;
+    const struct vtable_rows *table;
+    const struct table_ref *ref;
+    const char *clause;
+};
+
+struct func_def {
+    const char *name;
+    int min_args, max_args;
+    uint8_t type;
+};
+
+/* arena */
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arena_free(struct arena *a);
+
+/* parser (session_expr_parse.c) */
+const struct sql_token *px_cur(struct parser *p);
+const struct sql_token *px_peek(struct parser *p, size_t k);
+bool px_is_kw(struct parser *p, const char *kw);
+bool px_accept(struct parser *p, const char *kw);
+bool px_is_op(struct parser *p, const char *op);
+bool px_accept_op(struct parser *p, const char *op);
+void px_syntax_error(struct parser *p);
+/* Records the first error, formatted from the error table. */
+void px_fail(struct parser *p, int err, ...);
+char *px_text(struct parser *p, const struct sql_token *t);
+bool px_is_reserved(struct parser *p, const struct sql_token *t);
+bool px_parse_args(struct parser *p, struct node *n);
+struct node *px_parse_expr(struct parser *p);
+const char *px_label(struct parser *p, const struct node *n);
+int px_tokenize(struct parser *p, const char *sql, size_t start, size_t end);
+void px_send_error(struct parser *p);
+void px_free(struct parser *p);
+
+#define fail(p, err, arg) px_fail((p), (err), (arg))
+
+/* evaluation and typing (session_expr_eval.c) */
+struct val ex_eval(struct evaluator *ev, struct node *n, const struct row_ctx *r);
+bool ex_is_numeric(const struct val *v);
+int ex_compare(const struct val *a, const struct val *b);
+struct val ex_to_text(struct evaluator *ev, const struct val *v);
+const struct func_def *ex_find_function(const char *name);
+bool ex_qual_matches(const struct table_ref *ref, const char *q);
+bool ex_resolve(struct resolver *rs, struct node *n);
+bool ex_contains_agg(const struct node *n);
+struct mysql_column ex_typed(const char *name, uint8_t type);
+struct mysql_column ex_column_for(struct session *s, const struct node *n,
+                                  const struct vtable_rows *t);
+
+#endif

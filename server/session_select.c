@@ -1,0 +1,719 @@
+#define _GNU_SOURCE /* qsort_r */
+/* SELECT over in-memory tables: parsing the statement, planning its
+ * outputs, filtering, aggregating, sorting and sending the rows. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "protocol/mysql_packet.h"
+#include "server/mysql_conn.h"
+#include "server/mysql_result.h"
+#include "server/process.h"
+#include "server/session.h"
+#include "server/session_expr.h"
+
+/* ---- SELECT ---- */
+
+static const char *parse_alias(struct parser *p)
+{
+    bool as = px_accept(p, "AS");
+    const struct sql_token *t = px_cur(p);
+    if (t->type == SQL_TK_QIDENT || t->type == SQL_TK_STRING ||
+        (t->type == SQL_TK_IDENT && !px_is_reserved(p, t))) {
+        p->pos++;
+        return px_text(p, t);
+    }
+    if (as)
+        px_syntax_error(p);
+    return NULL;
+}
+
+static bool parse_select_list(struct parser *p, struct select_stmt *st)
+{
+    struct select_item tmp[256];
+    int k = 0;
+    do {
+        if (k == 256) {
+            fail(p, ER_NOT_SUPPORTED_YET, "more than 256 columns");
+            return false;
+        }
+        struct select_item *it = &tmp[k++];
+        memset(it, 0, sizeof(*it));
+        if (px_accept_op(p, "*"))
+            continue;
+        const struct sql_token *t = px_cur(p);
+        if ((t->type == SQL_TK_IDENT || t->type == SQL_TK_QIDENT) &&
+            sql_token_op(p->src, px_peek(p, 1), ".") && sql_token_op(p->src, px_peek(p, 2), "*")) {
+            it->star_qual = px_text(p, t);
+            p->pos += 3;
+            continue;
+        }
+        if (!(it->expr = px_parse_expr(p)))
+            return false;
+        it->label = parse_alias(p);
+        if (p->err)
+            return false;
+        if (!it->label)
+            it->label = px_label(p, it->expr);
+    } while (px_accept_op(p, ","));
+    st->nitems = k;
+    st->items = arena_alloc(p->a, sizeof(*st->items) * (size_t)k);
+    if (!st->items)
+        return false;
+    memcpy(st->items, tmp, sizeof(*st->items) * (size_t)k);
+    return true;
+}
+
+static bool parse_table_ref(struct parser *p, struct table_ref *ref)
+{
+    const struct sql_token *t = px_cur(p);
+    if (px_is_op(p, "(")) {
+        fail(p, ER_NOT_SUPPORTED_YET, "derived tables");
+        return false;
+    }
+    if (t->type != SQL_TK_IDENT && t->type != SQL_TK_QIDENT) {
+        px_syntax_error(p);
+        return false;
+    }
+    ref->name = px_text(p, t);
+    p->pos++;
+    if (px_is_op(p, ".") &&
+        (px_peek(p, 1)->type == SQL_TK_IDENT || px_peek(p, 1)->type == SQL_TK_QIDENT)) {
+        ref->schema = ref->name;
+        ref->name = px_text(p, px_peek(p, 1));
+        p->pos += 2;
+    }
+    ref->alias = parse_alias(p);
+    return !p->err;
+}
+
+static bool parse_from(struct parser *p, struct select_stmt *st)
+{
+    if (px_accept(p, "DUAL"))
+        return true;
+    do {
+        bool left = false;
+        for (;;) {
+            if (st->ntables == 8) {
+                fail(p, ER_NOT_SUPPORTED_YET, "more than 8 tables");
+                return false;
+            }
+            struct table_ref *ref = &st->tables[st->ntables++];
+            ref->left_join = left;
+            if (!parse_table_ref(p, ref))
+                return false;
+            if (st->ntables > 1 && px_accept(p, "ON")) {
+                if (!px_parse_expr(p))
+                    return false;
+            } else if (st->ntables > 1 && px_accept(p, "USING")) {
+                struct node tmp = {0};
+                if (!px_accept_op(p, "(") || !px_parse_args(p, &tmp))
+                    return false;
+            }
+            px_accept(p, "NATURAL");
+            left = px_accept(p, "LEFT") || px_accept(p, "RIGHT");
+            px_accept(p, "OUTER");
+            bool join = px_accept(p, "INNER") || px_accept(p, "CROSS");
+            if (!px_accept(p, "JOIN") && !px_accept(p, "STRAIGHT_JOIN")) {
+                if (left || join)
+                    px_syntax_error(p);
+                break;
+            }
+        }
+    } while (!p->err && px_accept_op(p, ","));
+    return !p->err;
+}
+
+/* A non-negative integer token; the source is not NUL-terminated. */
+static bool take_count(struct parser *p, int64_t *out)
+{
+    const struct sql_token *t = px_cur(p);
+    char tmp[24];
+    if (t->type != SQL_TK_NUMBER || t->len >= sizeof(tmp)) {
+        px_syntax_error(p);
+        return false;
+    }
+    memcpy(tmp, p->src + t->start, t->len);
+    tmp[t->len] = 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(tmp, &end, 10);
+    if (*end || errno || v < 0) {
+        px_syntax_error(p);
+        return false;
+    }
+    p->pos++;
+    *out = v;
+    return true;
+}
+
+static bool parse_limit(struct parser *p, struct select_stmt *st)
+{
+    int64_t first;
+    if (!take_count(p, &first))
+        return false;
+    if (px_accept_op(p, ",")) {
+        st->offset = first;
+        return take_count(p, &st->limit);
+    }
+    st->limit = first;
+    return !px_accept(p, "OFFSET") || take_count(p, &st->offset);
+}
+
+static bool parse_select(struct parser *p, struct select_stmt *st)
+{
+    st->limit = -1;
+    p->stmt = st;
+    if (!px_accept(p, "SELECT")) {
+        px_syntax_error(p);
+        return false;
+    }
+    for (;;) {
+        if (px_accept(p, "DISTINCT") || px_accept(p, "DISTINCTROW"))
+            st->distinct = true;
+        else if (!(px_accept(p, "ALL") || px_accept(p, "HIGH_PRIORITY") ||
+                   px_accept(p, "STRAIGHT_JOIN") || px_accept(p, "SQL_SMALL_RESULT") ||
+                   px_accept(p, "SQL_BIG_RESULT") || px_accept(p, "SQL_BUFFER_RESULT") ||
+                   px_accept(p, "SQL_NO_CACHE") || px_accept(p, "SQL_CACHE") ||
+                   px_accept(p, "SQL_CALC_FOUND_ROWS")))
+            break;
+    }
+    if (!parse_select_list(p, st))
+        return false;
+    if (px_accept(p, "INTO")) {
+        fail(p, ER_NOT_SUPPORTED_YET, "SELECT ... INTO");
+        return false;
+    }
+    if (px_accept(p, "FROM") && !parse_from(p, st))
+        return false;
+    if (px_accept(p, "WHERE") && !(st->where = px_parse_expr(p)))
+        return false;
+    if (px_accept(p, "GROUP")) {
+        struct node tmp = {0};
+        if (!px_accept(p, "BY"))
+            return px_syntax_error(p), false;
+        st->group_by = true;
+        do {
+            if (!px_parse_expr(p))
+                return false;
+            if (!px_accept(p, "ASC"))
+                px_accept(p, "DESC");
+        } while (px_accept_op(p, ","));
+        (void)tmp;
+    }
+    if (px_accept(p, "HAVING")) {
+        fail(p, ER_NOT_SUPPORTED_YET, "HAVING in stage-only mode");
+        return false;
+    }
+    if (px_accept(p, "ORDER")) {
+        if (!px_accept(p, "BY"))
+            return px_syntax_error(p), false;
+        do {
+            if (st->norders == 16)
+                return fail(p, ER_NOT_SUPPORTED_YET, "more than 16 ORDER BY terms"), false;
+            struct order_item *o = &st->orders[st->norders++];
+            if (!(o->expr = px_parse_expr(p)))
+                return false;
+            o->desc = px_accept(p, "DESC");
+            if (!o->desc)
+                px_accept(p, "ASC");
+        } while (px_accept_op(p, ","));
+    }
+    if (px_accept(p, "LIMIT") && !parse_limit(p, st))
+        return false;
+    if (px_accept(p, "FOR")) {
+        if (!px_accept(p, "UPDATE") && !px_accept(p, "SHARE"))
+            return px_syntax_error(p), false;
+    } else if (px_accept(p, "LOCK")) {
+        if (!px_accept(p, "IN") || !px_accept(p, "SHARE") || !px_accept(p, "MODE"))
+            return px_syntax_error(p), false;
+    }
+    if (px_accept(p, "UNION")) {
+        fail(p, ER_NOT_SUPPORTED_YET, "UNION in stage-only mode");
+        return false;
+    }
+    if (px_cur(p)->type != SQL_TK_EOF) {
+        px_syntax_error(p);
+        return false;
+    }
+    return true;
+}
+
+/* ---- tables ---- */
+
+void vtable_rows_init(struct vtable_rows *t, const struct vtable_col *cols, size_t ncols)
+{
+    memset(t, 0, sizeof(*t));
+    t->cols = cols;
+    t->ncols = ncols;
+}
+
+int vtable_rows_add(struct vtable_rows *t, const char *const *vals)
+{
+    if ((t->nrows + 1) * t->ncols > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : t->ncols * 16;
+        const char **c = realloc(t->cells, cap * sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        t->cells = c;
+        t->cap = cap;
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        char *copy = NULL;
+        if (vals[i]) {
+            if (t->n_owned == t->cap_owned) {
+                size_t cap = t->cap_owned ? t->cap_owned * 2 : 64;
+                char **o = realloc(t->owned, cap * sizeof(*o));
+                if (!o)
+                    return -ENOMEM;
+                t->owned = o;
+                t->cap_owned = cap;
+            }
+            if (!(copy = strdup(vals[i])))
+                return -ENOMEM;
+            t->owned[t->n_owned++] = copy;
+        }
+        t->cells[t->nrows * t->ncols + i] = copy;
+    }
+    t->nrows++;
+    return 0;
+}
+
+void vtable_rows_free(struct vtable_rows *t)
+{
+    for (size_t i = 0; i < t->n_owned; i++)
+        free(t->owned[i]);
+    free(t->owned);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- execution ---- */
+
+struct out_row {
+    const char **cells;
+    struct val *keys;
+    size_t seq;
+};
+
+struct sort_ctx {
+    const struct select_stmt *st;
+};
+
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+    const struct out_row *x = a, *y = b;
+    const struct sort_ctx *sc = arg;
+    for (int i = 0; i < sc->st->norders; i++) {
+        const struct val *u = &x->keys[i], *v = &y->keys[i];
+        int c;
+        if (u->t == V_NULL || v->t == V_NULL)
+            c = (u->t == V_NULL) == (v->t == V_NULL) ? 0
+                : u->t == V_NULL                     ? -1
+                                                     : 1; /* NULLs first */
+        else
+            c = ex_compare(u, v);
+        if (c)
+            return sc->st->orders[i].desc ? -c : c;
+    }
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void accumulate(struct evaluator *ev, struct node *n, const struct row_ctx *r)
+{
+    if (!n)
+        return;
+    if (n->k == N_FUNC && n->agg) {
+        if (n->agg == 'C') {
+            n->agg_count++;
+            return;
+        }
+        struct val v = ex_eval(ev, n->args[0], r);
+        if (v.t == V_NULL)
+            return;
+        if (n->agg == 'c') {
+            n->agg_count++;
+        } else if (n->agg == 's') {
+            double sum = (n->agg_val.t == V_NULL ? 0 : n->agg_val.d) + v_num(&v);
+            n->agg_val = (struct val){.t = V_DOUBLE, .d = sum};
+        } else {
+            int c = n->agg_val.t == V_NULL ? 0 : ex_compare(&v, &n->agg_val);
+            if (n->agg_val.t == V_NULL || (n->agg == 'n' ? c < 0 : c > 0)) {
+                struct val t = ex_to_text(ev, &v);
+                n->agg_val = ex_is_numeric(&v) ? v : v_str(arena_strndup(ev->a, t.s, t.len), t.len);
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < n->nargs; i++)
+        accumulate(ev, n->args[i], r);
+}
+
+struct out_plan {
+    struct mysql_column *cols;
+    struct node **exprs; /* NULL entry: table column `table_col[i]` */
+    int *table_col;
+    int n;
+    int order_out[16]; /* ORDER BY term that names an output column, else -1 */
+};
+
+static bool plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                         struct out_plan *pl)
+{
+    int cap = 0;
+    for (int i = 0; i < st->nitems; i++)
+        cap += st->items[i].expr ? 1 : (t ? (int)t->ncols : 0);
+    pl->cols = arena_alloc(p->a, sizeof(*pl->cols) * (size_t)(cap ? cap : 1));
+    pl->exprs = arena_alloc(p->a, sizeof(*pl->exprs) * (size_t)(cap ? cap : 1));
+    pl->table_col = arena_alloc(p->a, sizeof(int) * (size_t)(cap ? cap : 1));
+    if (!pl->cols || !pl->exprs || !pl->table_col)
+        return false;
+    for (int i = 0; i < st->nitems; i++) {
+        struct select_item *it = &st->items[i];
+        if (!it->expr) {
+            if (!t) {
+                fail(p, ER_NO_TABLES_USED, "");
+                return false;
+            }
+            if (it->star_qual && !ex_qual_matches(&st->tables[0], it->star_qual)) {
+                fail(p, ER_BAD_TABLE, it->star_qual);
+                return false;
+            }
+            for (size_t c = 0; c < t->ncols; c++) {
+                pl->cols[pl->n] = ex_typed(t->cols[c].name, t->cols[c].type);
+                pl->cols[pl->n].flags |= t->cols[c].flags;
+                pl->cols[pl->n].table =
+                    st->tables[0].alias ? st->tables[0].alias : st->tables[0].name;
+                pl->table_col[pl->n] = (int)c;
+                pl->exprs[pl->n++] = NULL;
+            }
+            continue;
+        }
+        pl->cols[pl->n] = ex_column_for(p->s, it->expr, t);
+        pl->cols[pl->n].name = it->label;
+        if (it->expr->k == N_COL)
+            pl->cols[pl->n].table = st->tables[0].alias ? st->tables[0].alias : st->tables[0].name;
+        pl->exprs[pl->n++] = it->expr;
+    }
+    for (int i = 0; i < st->norders; i++) {
+        struct node *e = st->orders[i].expr;
+        pl->order_out[i] = -1;
+        if (e->k == N_LIT && e->lit.t == V_INT && e->lit.i >= 1 && e->lit.i <= pl->n)
+            pl->order_out[i] = (int)e->lit.i - 1;
+        else if (e->k == N_COL && !e->qual)
+            for (int c = 0; c < pl->n; c++)
+                if (strcasecmp(pl->cols[c].name, e->name) == 0)
+                    pl->order_out[i] = c;
+    }
+    return true;
+}
+
+static bool resolve_items(struct parser *p, struct select_stmt *st, const struct vtable_rows *t)
+{
+    struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "field list"};
+    for (int i = 0; i < st->nitems; i++)
+        if (!ex_resolve(&rs, st->items[i].expr))
+            return false;
+    rs.clause = "where clause";
+    return ex_resolve(&rs, st->where);
+}
+
+/* ORDER BY terms that do not name an output column read the input row. */
+static bool resolve_orders(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                           const struct out_plan *pl)
+{
+    struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "order clause"};
+    for (int i = 0; i < st->norders; i++)
+        if (pl->order_out[i] < 0 && !ex_resolve(&rs, st->orders[i].expr))
+            return false;
+    return true;
+}
+
+static const char *cell_text(struct evaluator *ev, struct node *e, const struct row_ctx *r,
+                             int table_col)
+{
+    if (!e)
+        return r->cells ? r->cells[table_col] : NULL;
+    struct val v = ex_eval(ev, e, r);
+    if (v.t == V_NULL)
+        return NULL;
+    v = ex_to_text(ev, &v);
+    return arena_strndup(ev->a, v.s, v.len);
+}
+
+static bool emit_row(struct parser *p, struct evaluator *ev, const struct select_stmt *st,
+                     const struct out_plan *pl, const struct row_ctx *r, struct out_row *out,
+                     size_t seq)
+{
+    out->cells = arena_alloc(p->a, sizeof(char *) * (size_t)(pl->n ? pl->n : 1));
+    out->keys = arena_alloc(p->a, sizeof(struct val) * (size_t)(st->norders ? st->norders : 1));
+    out->seq = seq;
+    if (!out->cells || !out->keys)
+        return false;
+    for (int i = 0; i < pl->n; i++)
+        out->cells[i] = cell_text(ev, pl->exprs[i], r, pl->table_col[i]);
+    for (int i = 0; i < st->norders; i++) {
+        if (pl->order_out[i] >= 0) {
+            struct node *e = pl->exprs[pl->order_out[i]];
+            out->keys[i] = e ? ex_eval(ev, e, r) : v_cstr(out->cells[pl->order_out[i]]);
+        } else {
+            out->keys[i] = ex_eval(ev, st->orders[i].expr, r);
+        }
+    }
+    return true;
+}
+
+static bool same_row(const struct out_row *a, const struct out_row *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *x = a->cells[i], *y = b->cells[i];
+        if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
+            return false;
+    }
+    return true;
+}
+
+static void send_rows(struct session *s, const struct out_plan *pl, struct out_row *rows, size_t n,
+                      const struct select_stmt *st)
+{
+    struct mysql_conn *c = s->conn;
+    struct mysql_value vals[256];
+    mysql_result_begin(c, pl->cols, (size_t)pl->n);
+    size_t first = st->offset > 0 ? (size_t)st->offset : 0;
+    size_t sent = 0;
+    for (size_t r = first; r < n; r++) {
+        if (st->limit >= 0 && sent >= (size_t)st->limit)
+            break;
+        for (int i = 0; i < pl->n && i < 256; i++) {
+            vals[i].null = rows[r].cells[i] == NULL;
+            vals[i].s = rows[r].cells[i] ? rows[r].cells[i] : "";
+            vals[i].len = rows[r].cells[i] ? strlen(rows[r].cells[i]) : 0;
+        }
+        mysql_result_row(c, pl->cols, vals, (size_t)pl->n);
+        sent++;
+    }
+    mysql_result_end(c);
+}
+
+static int run_select(struct parser *p, struct select_stmt *st, struct vtable_rows *t)
+{
+    struct out_plan pl;
+    memset(&pl, 0, sizeof(pl));
+    if (!resolve_items(p, st, t) || !plan_outputs(p, st, t, &pl) || !resolve_orders(p, st, t, &pl))
+        return -1;
+    struct evaluator ev = {p->s, p->a, t};
+    size_t nin = t ? t->nrows : 1, nout = 0;
+    struct out_row *rows = arena_alloc(p->a, sizeof(*rows) * (nin ? nin : 1));
+    if (!rows)
+        return -1;
+    bool has_agg = false;
+    for (int i = 0; i < st->nitems; i++)
+        has_agg |= ex_contains_agg(st->items[i].expr);
+    const char *const *first_match = NULL;
+    size_t matched = 0;
+    for (size_t r = 0; r < nin; r++) {
+        struct row_ctx rc = {t ? t->cells + r * t->ncols : NULL, false};
+        if (st->where) {
+            struct val w = ex_eval(&ev, st->where, &rc);
+            if (!v_true(&w))
+                continue;
+        }
+        if (!matched++)
+            first_match = rc.cells;
+        if (has_agg || st->group_by) {
+            for (int i = 0; i < st->nitems; i++)
+                accumulate(&ev, st->items[i].expr, &rc);
+            continue;
+        }
+        if (!emit_row(p, &ev, st, &pl, &rc, &rows[nout], nout))
+            return -1;
+        if (st->distinct) {
+            bool dup = false;
+            for (size_t k = 0; k < nout && !dup; k++)
+                dup = same_row(&rows[k], &rows[nout], pl.n);
+            if (dup)
+                continue;
+        }
+        nout++;
+    }
+    if (st->group_by && matched > 0) {
+        fail(p, ER_NOT_SUPPORTED_YET, "GROUP BY in stage-only mode");
+        return -1;
+    }
+    if (has_agg && !st->group_by) {
+        struct row_ctx rc = {first_match, true};
+        if (!emit_row(p, &ev, st, &pl, &rc, &rows[0], 0))
+            return -1;
+        nout = 1;
+    }
+    if (st->norders > 0) {
+        struct sort_ctx sc = {st};
+        qsort_r(rows, nout, sizeof(*rows), cmp_rows, &sc);
+    }
+    if (p->a->oom) {
+        fail(p, ER_UNKNOWN, "out of memory");
+        return -1;
+    }
+    send_rows(p->s, &pl, rows, nout, st);
+    return 0;
+}
+
+/* Loads the FROM tables; false after setting the error. */
+static bool load_tables(struct parser *p, struct select_stmt *st, struct vtable_rows *store)
+{
+    for (int i = 0; i < st->ntables; i++) {
+        struct table_ref *ref = &st->tables[i];
+        const char *schema = ref->schema ? ref->schema : p->s->database;
+        if (!schema) {
+            fail(p, ER_NO_DB, "");
+            return false;
+        }
+        int rc = vtable_load(p->s, schema, ref->name, &store[i]);
+        if (rc == -ENOENT) {
+            if (strcasecmp(schema, "information_schema") == 0 ||
+                session_database_exists(p->s->conn->srv, schema))
+                px_fail(p, ER_NO_SUCH_TABLE, schema, ref->name);
+            else
+                px_fail(p, ER_NO_UPSTREAM, "tables live in the upstream database");
+            return false;
+        }
+        if (rc < 0) {
+            fail(p, ER_UNKNOWN, "out of memory");
+            return false;
+        }
+        p->tables[p->ntables++] = &store[i];
+    }
+    return true;
+}
+
+/* Joins: only answerable here when an inner-joined table is empty. */
+static int run_join(struct parser *p, struct select_stmt *st)
+{
+    bool empty = p->tables[0]->nrows == 0;
+    for (int i = 1; i < st->ntables; i++)
+        empty |= !st->tables[i].left_join && p->tables[i]->nrows == 0;
+    if (!empty) {
+        fail(p, ER_NOT_SUPPORTED_YET, "joins in stage-only mode");
+        return -1;
+    }
+    struct mysql_column cols[256];
+    int n = 0;
+    for (int i = 0; i < st->nitems && n < 256; i++) {
+        if (st->items[i].expr) {
+            cols[n++] = ex_typed(st->items[i].label, MYSQL_TYPE_VAR_STRING);
+            continue;
+        }
+        for (int t = 0; t < st->ntables; t++)
+            for (size_t c = 0; c < p->tables[t]->ncols && n < 256; c++)
+                cols[n++] = ex_typed(p->tables[t]->cols[c].name, p->tables[t]->cols[c].type);
+    }
+    mysql_result_begin(p->s->conn, cols, (size_t)n);
+    mysql_result_end(p->s->conn);
+    return 0;
+}
+
+int eval_select(struct session *s, const char *sql, size_t len)
+{
+    struct arena a = {0};
+    struct parser p = {.s = s, .a = &a};
+    struct select_stmt st;
+    struct vtable_rows tables[8];
+    int rc = -1;
+    memset(&st, 0, sizeof(st));
+    if (px_tokenize(&p, sql, 0, len) == 0 && parse_select(&p, &st) &&
+        load_tables(&p, &st, tables)) {
+        if (st.ntables > 1)
+            rc = run_join(&p, &st);
+        else
+            rc = run_select(&p, &st, st.ntables ? p.tables[0] : NULL);
+    }
+    if (rc < 0) {
+        if (!p.err)
+            fail(&p, ER_UNKNOWN, "out of memory");
+        px_send_error(&p);
+    }
+    px_free(&p);
+    arena_free(&a);
+    return rc;
+}
+
+int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like, const char *sql,
+                   size_t len, size_t where_at)
+{
+    struct arena a = {0};
+    struct parser p = {.s = s, .a = &a};
+    struct select_stmt st;
+    struct select_item star = {0};
+    memset(&st, 0, sizeof(st));
+    st.items = &star;
+    st.nitems = 1;
+    st.limit = -1;
+    st.ntables = 1;
+    st.tables[0].name = "";
+    int rc = -1;
+    if (like) {
+        /* LIKE filters the first column. */
+        struct vtable_rows filtered;
+        vtable_rows_init(&filtered, t->cols, t->ncols);
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *v = t->cells[r * t->ncols];
+            if (v && eval_like(v, strlen(v), like, strlen(like)))
+                vtable_rows_add(&filtered, t->cells + r * t->ncols);
+        }
+        rc = run_select(&p, &st, &filtered);
+        vtable_rows_free(&filtered);
+    } else if (where_at) {
+        if (px_tokenize(&p, sql, where_at, len) == 0 && (st.where = px_parse_expr(&p)) &&
+            px_cur(&p)->type == SQL_TK_EOF)
+            rc = run_select(&p, &st, t);
+        else
+            px_syntax_error(&p);
+    } else {
+        rc = run_select(&p, &st, t);
+    }
+    if (rc < 0)
+        px_send_error(&p);
+    px_free(&p);
+    arena_free(&a);
+    return rc;
+}
+
+int eval_scalar(struct session *s, const char *sql, size_t start, size_t end, char **out,
+                bool *is_int)
+{
+    struct arena a = {0};
+    struct parser p = {.s = s, .a = &a, .bare_ident_as_string = true};
+    int rc = -1;
+    *out = NULL;
+    *is_int = false;
+    struct node *n = NULL;
+    if (px_tokenize(&p, sql, start, end) == 0 && (n = px_parse_expr(&p))) {
+        struct resolver rs = {&p, NULL, NULL, "field list"};
+        if (px_cur(&p)->type != SQL_TK_EOF)
+            px_syntax_error(&p);
+        else if (ex_resolve(&rs, n)) {
+            struct evaluator ev = {s, &a, NULL};
+            struct row_ctx rc0 = {NULL, false};
+            struct val v = ex_eval(&ev, n, &rc0);
+            *is_int = v.t == V_INT;
+            if (v.t != V_NULL) {
+                v = ex_to_text(&ev, &v);
+                *out = strndup(v.s, v.len);
+            }
+            rc = (v.t == V_NULL || *out) ? 0 : -1;
+        }
+    }
+    if (rc < 0) {
+        if (!p.err)
+            fail(&p, ER_UNKNOWN, "out of memory");
+        px_send_error(&p);
+    }
+    px_free(&p);
+    arena_free(&a);
+    return rc;
+}
