@@ -327,9 +327,9 @@ int mysql_parse_execute_params(const uint8_t *p, size_t len, uint16_t nparams, u
 {
     struct mysql_rd r;
     mysql_rd_init(&r, p, len);
-    memset(out, 0, sizeof(*out) * nparams);
     if (nparams == 0)
         return 0;
+    memset(out, 0, sizeof(*out) * nparams);
     const uint8_t *nulls = mysql_rd_bytes(&r, (nparams + 7u) / 8u);
     uint8_t bound = mysql_rd_u8(&r);
     if (r.err)

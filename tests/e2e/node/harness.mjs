@@ -34,7 +34,9 @@ export async function startServer({ args = [], config = null } = {}) {
     httpPort: ports.http,
     log: () => log,
     async stop() {
-      const code = await new Promise((resolve) => { proc.removeAllListeners('exit'); proc.on('exit', (c) => resolve(c)); proc.kill('SIGTERM'); });
+      // A server that already died reports its status instead of hanging the test.
+      const code = proc.exitCode !== null || proc.signalCode !== null ? (proc.exitCode ?? proc.signalCode)
+        : await new Promise((resolve) => { proc.removeAllListeners('exit'); proc.on('exit', (c, sig) => resolve(c ?? sig)); proc.kill('SIGTERM'); });
       rmSync(dir, { recursive: true, force: true });
       return code;
     },
