@@ -75,7 +75,7 @@ static X509 *make_self_signed(EVP_PKEY *key)
 
 static int write_pem(const char *path, int mode, int (*writer)(FILE *, void *), void *obj)
 {
-    char tmp[4096];
+    char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (fd < 0)
@@ -110,9 +110,15 @@ static int pem_cert(FILE *f, void *c)
 static int ensure_self_signed(const char *data_dir, char *cert_path, char *key_path, size_t cap)
 {
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/tls", data_dir);
-    snprintf(cert_path, cap, "%s/server.crt", dir);
-    snprintf(key_path, cap, "%s/server.key", dir);
+    int n = snprintf(dir, sizeof(dir), "%s/tls", data_dir);
+    if (n < 0 || (size_t)n + sizeof("/server.crt") > cap) {
+        log_error("data dir path too long: %s", data_dir);
+        return -1;
+    }
+    memcpy(cert_path, dir, (size_t)n);
+    memcpy(cert_path + n, "/server.crt", sizeof("/server.crt"));
+    memcpy(key_path, dir, (size_t)n);
+    memcpy(key_path + n, "/server.key", sizeof("/server.key"));
     if (access(cert_path, R_OK) == 0 && access(key_path, R_OK) == 0)
         return 0;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# RSS per idle authenticated connection: stageproxy against pgbouncer (the
+# named peer), N = 1,000 and 10,000, median of RUNS runs each, in one run.
+# Installs pgbouncer (and PostgreSQL for its server side) if missing.
+# Usage: bench/connections/run.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+RUNS=${1:-3}
+for p in pgbouncer postgresql; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" </dev/null >/dev/null
+done
+[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
+ulimit -n 65536
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# PostgreSQL behind pgbouncer; pgbouncer runs as an unprivileged user.
+PG_PORT=$(free_port)
+PGB_PORT=$(free_port)
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
+id benchpg >/dev/null 2>&1 || useradd --system --no-create-home benchpg
+chown benchpg "$WORK"
+su benchpg -s /bin/sh -c "$PG_BIN/initdb -D $WORK/pg -A trust -U bench >/dev/null"
+su benchpg -s /bin/sh -c "$PG_BIN/postgres -D $WORK/pg -p $PG_PORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=50 >$WORK/pg.log 2>&1 &"
+for _ in $(seq 50); do pg_isready -h 127.0.0.1 -p "$PG_PORT" -q && break; sleep 0.1; done
+su benchpg -s /bin/sh -c "$PG_BIN/createdb -h 127.0.0.1 -p $PG_PORT -U bench bench"
+cat >"$WORK/pgbouncer.ini" <<INI
+[databases]
+bench = host=127.0.0.1 port=$PG_PORT dbname=bench user=bench
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+auth_type = trust
+auth_file = $WORK/userlist.txt
+pool_mode = session
+max_client_conn = 20000
+default_pool_size = 5
+logfile = $WORK/pgbouncer.log
+pidfile = $WORK/pgbouncer.pid
+INI
+echo '"bench" ""' >"$WORK/userlist.txt"
+chown benchpg "$WORK"/*
+su benchpg -s /bin/sh -c "ulimit -n 65536; pgbouncer -d $WORK/pgbouncer.ini"
+sleep 0.5
+PGB_PID=$(cat "$WORK/pgbouncer.pid")
+PIDS+=("$PGB_PID")
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "| N | stageproxy KiB/conn | pgbouncer KiB/conn | ratio |"
+echo "|---|---|---|---|"
+for N in 1000 10000; do
+    sp=() pg=()
+    for _ in $(seq "$RUNS"); do
+        build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+            --max-connections 20000 2>"$WORK/sp.log" &
+        SP_PID=$!
+        PIDS+=("$SP_PID")
+        for _ in $(seq 50); do grep -q "MySQL listening" "$WORK/sp.log" && break; sleep 0.1; done
+        SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+        sp+=("$(python3 bench/connections/hold.py mysql "$SP_PORT" "$SP_PID" "$N" | awk '{print $3}')")
+        kill "$SP_PID"
+        wait "$SP_PID" 2>/dev/null || true
+        pg+=("$(python3 bench/connections/hold.py pg "$PGB_PORT" "$PGB_PID" "$N" | awk '{print $3}')")
+    done
+    msp=$(printf '%s\n' "${sp[@]}" | median)
+    mpg=$(printf '%s\n' "${pg[@]}" | median)
+    echo "| $N | $msp | $mpg | $(awk -v a="$msp" -v b="$mpg" 'BEGIN {printf "%.2f", a / b}') |"
+done
+su benchpg -s /bin/sh -c "$PG_BIN/pg_ctl -D $WORK/pg stop -m fast >/dev/null"
