@@ -18,7 +18,8 @@ BINARY = os.environ.get("STAGEPROXY_BIN", os.path.join(ROOT, "build", "stageprox
 
 
 class Server:
-    def __init__(self, args=(), env=None, config=None, data_dir=None, start=True):
+    def __init__(self, args=(), env=None, config=None, data_dir=None, start=True, wrapper=()):
+        self.wrapper = list(wrapper)
         self.tmp = tempfile.TemporaryDirectory(prefix="sp-e2e-")
         self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
         self.log_path = os.path.join(self.tmp.name, "server.log")
@@ -44,9 +45,9 @@ class Server:
                "--mysql-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
         if self.config_path:
             cmd += ["--config", self.config_path]
-        return cmd + self.args
+        return self.wrapper + cmd + self.args
 
-    def start(self, timeout=10):
+    def start(self, timeout=30):
         if getattr(self, "_log", None):
             self._log.close()
         self._log = open(self.log_path, "ab")

@@ -168,6 +168,27 @@ class Protocol(unittest.TestCase):
         self.assertEqual(struct.unpack_from("<H", p, 1)[0], 1045)
         c.close()
 
+    def test_kill_another_connection(self):
+        victim = self.login(user="eve", password=b"evepw")
+        killer = self.login(user="eve", password=b"evepw")
+        killer.command(b"\x0c" + struct.pack("<I", victim.greeting["id"]))  # COM_PROCESS_KILL
+        self.assertEqual(killer.read_packet()[0], 0)
+        self.assertEqual(victim.sock.recv(10), b"")
+        killer.query("KILL QUERY %d" % killer.greeting["id"])
+        self.assertEqual(killer.read_result()[0], "ok")
+        root = self.login()
+        root.query("KILL CONNECTION %d" % killer.greeting["id"])
+        self.assertEqual(root.read_result()[0], "ok")
+        self.assertEqual(killer.sock.recv(10), b"")
+        # eve may not kill root's connection
+        other = self.login(user="eve", password=b"evepw")
+        other.query("KILL %d" % root.greeting["id"])
+        self.assertEqual(other.read_result()[1], 1095)
+        root.query("KILL %d" % root.greeting["id"])  # itself
+        self.assertEqual(root.read_result()[1], 1317)
+        for c in (victim, killer, root, other):
+            c.close()
+
     def test_prepared_statement_binary_protocol(self):
         c = self.login()
         c.command(b"\x16select ? as a, ? as b, 1 + ? as c")

@@ -1,0 +1,71 @@
+"""The end-to-end path under valgrind: TLS and plain logins with both
+plugins, set-up statements, prepared statements, COM_CHANGE_USER, KILL,
+bad packets and shutdown, with no memory errors and no leaks."""
+import os
+import shutil
+import struct
+import unittest
+
+import pymysql
+
+import rawmysql as rm
+from harness import Server, run
+
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--track-fds=no", "--quiet"]
+
+
+@unittest.skipIf(os.environ.get("STAGEPROXY_SANITIZED") == "1", "valgrind and ASan do not mix")
+@unittest.skipUnless(shutil.which("valgrind"), "valgrind is not installed")
+class Valgrind(unittest.TestCase):
+    def test_end_to_end_path_is_clean(self):
+        s = Server(config="[users]\nzoe = zpw\n", wrapper=VALGRIND, args=["--max-allowed-packet", "1048576"])
+        try:
+            rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uzoe", "-pzpw",
+                                "-e", "select @@version_comment limit 1; show variables like 'ssl%'; "
+                                "select * from information_schema.schemata order by 2 desc; "
+                                "set names utf8mb4; select now(), user()"], timeout=120)
+            self.assertEqual(rc, 0, err)
+            conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+            cur = conn.cursor()
+            cur.execute("SELECT 1")
+            self.assertEqual(cur.fetchall(), ((1,),))
+            with self.assertRaises(pymysql.err.MySQLError):
+                cur.execute("SELECT * FROM shop.t")
+            conn.close()
+            c = rm.Conn(s.mysql_port, timeout=60)
+            self.assertEqual(c.login(user="zoe", password=b"zpw", plugin="mysql_native_password")[0], 0)
+            c.command(b"\x16select ? as a")
+            stmt_id = struct.unpack_from("<I", c.read_packet(), 1)[0]
+            c.read_packet()
+            c.read_packet()
+            c.command(b"\x17" + struct.pack("<IBI", stmt_id, 0, 1) + b"\x00\x01\xfd\x00\x03abc")
+            self.assertEqual(c.read_packet(), b"\x01")  # one column
+            c.read_packet()
+            c.read_packet()
+            self.assertEqual(c.read_packet(), b"\x00\x00\x03abc")  # binary row
+            self.assertEqual(c.read_packet()[0], 0xFE)
+            c.command(b"\x1f")
+            c.read_packet()
+            victim = rm.Conn(s.mysql_port, timeout=60)
+            victim.login(user="zoe", password=b"zpw")
+            c.query("KILL %d" % victim.greeting["id"])
+            self.assertEqual(c.read_result()[0], "ok")
+            c.sock.sendall((0xFFFFFF).to_bytes(3, "little") + b"\0")  # too large
+            c.read_packet()
+            c.close()
+            victim.close()
+            bad = rm.Conn(s.mysql_port, timeout=60)
+            bad.read_greeting()
+            bad.sock.sendall(os.urandom(300))
+            bad.close()
+            half = rm.Conn(s.mysql_port, timeout=60)  # left open at shutdown
+            half.read_greeting()
+            self.assertEqual(s.stop(timeout=120), 0, s.log()[-4000:])
+            half.close()
+        finally:
+            s.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
