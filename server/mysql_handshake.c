@@ -173,13 +173,16 @@ static void begin_auth(struct mysql_conn *c, const char *user, size_t user_len, 
         memcpy(client_plugin, plugin, plugin_len);
         client_plugin[plugin_len] = 0;
     }
-    if (strcmp(client_plugin, required_plugin(c)) != 0) {
+    /* A client without CLIENT_PLUGIN_AUTH cannot follow a switch: its native
+     * answer is checked as it is. */
+    bool can_switch = (c->caps & CLIENT_PLUGIN_AUTH) != 0;
+    if (can_switch && strcmp(client_plugin, required_plugin(c)) != 0) {
         LOGC(LOG_DEBUG, c, "client answered with %s: switching to %s", client_plugin,
              required_plugin(c));
         switch_plugin(c);
         return;
     }
-    verify_answer(c, client_plugin, auth, auth_len);
+    verify_answer(c, can_switch ? client_plugin : MYSQL_PLUGIN_NATIVE, auth, auth_len);
 }
 
 static void log_client(struct mysql_conn *c, const struct mysql_handshake_response *r)

@@ -1,6 +1,6 @@
 """Opens N idle, authenticated connections to a MySQL (stageproxy) or
 PostgreSQL (pgbouncer) server, then reports the server's RSS growth per
-connection. Usage: hold.py mysql|pg PORT SERVER_PID N"""
+connection. Usage: hold.py mysql|mysql-tls|pg PORT SERVER_PID N"""
 import os
 import socket
 import struct
@@ -19,11 +19,15 @@ def rss_kib(pid):
     return 0
 
 
-def open_mysql(port):
+def open_mysql(port, tls=False):
     c = rawmysql.Conn(port)
-    p = c.login()
+    p = c.login(tls=tls)
     assert p[0] == 0, p
     return c
+
+
+def open_mysql_tls(port):
+    return open_mysql(port, tls=True)
 
 
 def open_pg(port):
@@ -52,7 +56,7 @@ def open_pg(port):
 
 def main():
     proto, port, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    opener = open_mysql if proto == "mysql" else open_pg
+    opener = {"mysql": open_mysql, "mysql-tls": open_mysql_tls, "pg": open_pg}[proto]
     warm = [opener(port) for _ in range(10)]
     time.sleep(0.3)
     before = rss_kib(pid)

@@ -12,7 +12,7 @@ for p in pgbouncer postgresql; do
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" </dev/null >/dev/null
 done
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"  # 10,000 connections need as many descriptors
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -46,31 +46,61 @@ pidfile = $WORK/pgbouncer.pid
 INI
 echo '"bench" ""' >"$WORK/userlist.txt"
 chown benchpg "$WORK"/*
-su benchpg -s /bin/sh -c "ulimit -n 65536; pgbouncer -d $WORK/pgbouncer.ini"
-sleep 0.5
-PGB_PID=$(cat "$WORK/pgbouncer.pid")
-PIDS+=("$PGB_PID")
+
+# Both servers start afresh for every run: pgbouncer keeps its slabs once
+# grown, so a second run on the same process would measure nothing.
+start_pgbouncer() {
+    su benchpg -s /bin/sh -c "ulimit -n $(ulimit -Hn); pgbouncer -d $WORK/pgbouncer.ini"
+    for _ in $(seq 50); do [ -s "$WORK/pgbouncer.pid" ] && break; sleep 0.1; done
+    PGB_PID=$(cat "$WORK/pgbouncer.pid")
+    PIDS+=("$PGB_PID")
+    sleep 0.3
+}
+
+stop_pgbouncer() {
+    kill "$PGB_PID"
+    for _ in $(seq 50); do kill -0 "$PGB_PID" 2>/dev/null || break; sleep 0.1; done
+}
+
+start_stageproxy() {
+    rm -rf "$WORK/sp" "$WORK/sp.log"
+    build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+        --max-connections 20000 2>"$WORK/sp.log" &
+    SP_PID=$!
+    PIDS+=("$SP_PID")
+    for _ in $(seq 50); do grep -q "MySQL listening" "$WORK/sp.log" && break; sleep 0.1; done
+    SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+}
+
+stop_stageproxy() {
+    kill "$SP_PID"
+    wait "$SP_PID" 2>/dev/null || true
+}
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "| N | stageproxy KiB/conn | pgbouncer KiB/conn | ratio |"
-echo "|---|---|---|---|"
+measure() {  # measure mysql|mysql-tls|pg N
+    local out
+    case $1 in
+    pg) start_pgbouncer; out=$(python3 bench/connections/hold.py pg "$PGB_PORT" "$PGB_PID" "$2"); stop_pgbouncer ;;
+    *) start_stageproxy; out=$(python3 bench/connections/hold.py "$1" "$SP_PORT" "$SP_PID" "$2"); stop_stageproxy ;;
+    esac
+    [ -n "${BENCH_DEBUG:-}" ] && echo "$1 $2: $out" >&2
+    echo "$out" | awk '{print $3}'
+}
+
+echo "| N | stageproxy KiB/conn | stageproxy over TLS KiB/conn | pgbouncer KiB/conn | stageproxy / pgbouncer |"
+echo "|---|---|---|---|---|"
 for N in 1000 10000; do
-    sp=() pg=()
+    sp=() tls=() pg=()
     for _ in $(seq "$RUNS"); do
-        build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-            --max-connections 20000 2>"$WORK/sp.log" &
-        SP_PID=$!
-        PIDS+=("$SP_PID")
-        for _ in $(seq 50); do grep -q "MySQL listening" "$WORK/sp.log" && break; sleep 0.1; done
-        SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
-        sp+=("$(python3 bench/connections/hold.py mysql "$SP_PORT" "$SP_PID" "$N" | awk '{print $3}')")
-        kill "$SP_PID"
-        wait "$SP_PID" 2>/dev/null || true
-        pg+=("$(python3 bench/connections/hold.py pg "$PGB_PORT" "$PGB_PID" "$N" | awk '{print $3}')")
+        sp+=("$(measure mysql "$N")")
+        tls+=("$(measure mysql-tls "$N")")
+        pg+=("$(measure pg "$N")")
     done
     msp=$(printf '%s\n' "${sp[@]}" | median)
+    mtls=$(printf '%s\n' "${tls[@]}" | median)
     mpg=$(printf '%s\n' "${pg[@]}" | median)
-    echo "| $N | $msp | $mpg | $(awk -v a="$msp" -v b="$mpg" 'BEGIN {printf "%.2f", a / b}') |"
+    echo "| $N | $msp | $mtls | $mpg | $(awk -v a="$msp" -v b="$mpg" 'BEGIN {printf "%.2f", a / b}') |"
 done
 su benchpg -s /bin/sh -c "$PG_BIN/pg_ctl -D $WORK/pg stop -m fast >/dev/null"

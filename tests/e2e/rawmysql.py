@@ -72,6 +72,19 @@ def read_lenenc(b, i):
     return struct.unpack_from("<Q", b, i + 1)[0], i + 9
 
 
+_TLS = None
+
+
+def _tls_context():
+    """One client context for every connection (tests do not verify here)."""
+    global _TLS
+    if _TLS is None:
+        _TLS = ssl.create_default_context()
+        _TLS.check_hostname = False
+        _TLS.verify_mode = ssl.CERT_NONE
+    return _TLS
+
+
 class Closed(Exception):
     pass
 
@@ -141,10 +154,7 @@ class Conn:
 
     def start_tls(self, flags=BASE_FLAGS, charset=45):
         self.write_packet(struct.pack("<IIB", flags | CLIENT_SSL, 1 << 24, charset) + b"\0" * 23)
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.sock = ctx.wrap_socket(self.sock)
+        self.sock = _tls_context().wrap_socket(self.sock)
 
     def send_response(self, user, auth, plugin, flags=BASE_FLAGS, db=None, charset=45):
         if db is not None:

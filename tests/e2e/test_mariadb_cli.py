@@ -18,8 +18,9 @@ def cli(server, *args, user="root", password=None, input=None, extra=()):
 class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sha2 = Server(config=USERS)
-        cls.native = Server(config=USERS, args=["--auth-plugin", "mysql_native_password"])
+        cls.sha2 = Server(config=USERS, args=["--log-level", "debug"])
+        cls.native = Server(config=USERS, args=["--auth-plugin", "mysql_native_password",
+                                                "--log-level", "debug"])
 
     @classmethod
     def tearDownClass(cls):
@@ -48,6 +49,7 @@ class CliTest(unittest.TestCase):
                                password="s3cret-pw", extra=["--default-auth=" + other])
             self.assertEqual(rc, 0, err)
             self.assertEqual(out, "current_user()\nalice@%\n")
+            self.assertIn("client answered with %s: switching to" % other, s.log())
 
     def test_tls_is_used_by_default_and_can_be_refused(self):
         rc, out, err = cli(self.sha2, "-e", "show session variables like 'ssl_cipher'")

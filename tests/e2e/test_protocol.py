@@ -305,6 +305,26 @@ class Protocol(unittest.TestCase):
         self.assertEqual(struct.unpack_from("<H", p, 1)[0], 1045)
         c.close()
 
+    def test_client_without_plugin_auth_is_checked_as_native(self):
+        c = rm.Conn(self.s.mysql_port)
+        g = c.read_greeting()
+        flags = rm.BASE_FLAGS & ~(rm.CLIENT_PLUGIN_AUTH | rm.CLIENT_PLUGIN_AUTH_LENENC)
+        auth = rm.native_scramble(b"evepw", g["nonce"])
+        c.write_packet(struct.pack("<IIB", flags, 1 << 24, 45) + b"\0" * 23 + b"eve\0" +
+                       bytes([len(auth)]) + auth)
+        self.assertEqual(c.read_packet()[0], 0)
+        c.close()
+
+    def test_tls_off(self):
+        with Server(args=["--tls", "off"]) as s:
+            c = rm.Conn(s.mysql_port)
+            self.assertEqual(c.read_greeting()["caps"] & rm.CLIENT_SSL, 0)
+            # a client would not ask; a rogue SSLRequest is refused
+            c.write_packet(struct.pack("<IIB", rm.BASE_FLAGS | rm.CLIENT_SSL, 1 << 24, 45) + b"\0" * 23)
+            p = c.read_packet()
+            self.assertEqual(struct.unpack_from("<H", p, 1)[0], 1043)
+            c.close()
+
     def test_auth_switch_for_the_other_plugin(self):
         c = rm.Conn(self.s.mysql_port)
         p = c.login(user="eve", password=b"evepw", plugin="mysql_native_password")

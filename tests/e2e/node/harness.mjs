@@ -31,6 +31,7 @@ export async function startServer({ args = [], config = null } = {}) {
   });
   return {
     port: ports.mysql,
+    dataDir: join(dir, 'data'),
     httpPort: ports.http,
     log: () => log,
     async stop() {

@@ -3,6 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import mariadb from 'mariadb';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startServer } from './harness.mjs';
 
 const USERS = '[users]\ncarol = pa55word\n';
@@ -48,6 +50,20 @@ test('mysql2 execute: server-side prepared statements with parameters', async ()
     assert.equal(now.t, '00:00:00');
     await assert.rejects(c.execute('SELECT * FROM shop.orders WHERE id = ?', [1]), (e) => e.errno === 1105);
     await c.end();
+  }
+});
+
+test('mysql2 and mariadb over TLS, verifying the generated certificate', async () => {
+  for (const s of Object.values(servers)) {
+    const ca = readFileSync(join(s.dataDir, 'tls', 'server.crt'));
+    const c = await mysql.createConnection({ host: '127.0.0.1', port: s.port, user: 'carol', password: 'pa55word', ssl: { ca } });
+    const [[row]] = await c.query('SELECT @@ssl_cipher AS cipher');
+    assert.match(row.cipher, /^TLS_/);
+    await c.end();
+    const m = await mariadb.createConnection({ host: '127.0.0.1', port: s.port, user: 'carol', password: 'pa55word', ssl: { ca } });
+    const rows = await m.query('SELECT @@ssl_cipher AS cipher');
+    assert.match(rows[0].cipher, /^TLS_/);
+    await m.end();
   }
 });
 
