@@ -23,9 +23,11 @@ int main(int argc, char **argv)
     static struct server srv;
     uv_loop_t *loop = uv_default_loop();
     int status = 0;
-    if (server_init(&srv, loop, &cfg) < 0 || server_start(&srv) < 0) {
+    if (server_init(&srv, loop, &cfg) < 0) {
         status = 1;
-        server_begin_shutdown(&srv);
+    } else if (server_start(&srv) < 0) {
+        status = 1;
+        server_begin_shutdown(&srv); /* closes what server_start opened */
     }
     uv_run(loop, UV_RUN_DEFAULT);
     uv_loop_close(loop);

@@ -55,6 +55,13 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
     buf_init(&srv->scratch);
     snprintf(srv->server_version, sizeof(srv->server_version), "8.0.36-stageproxy-%s",
              STAGEPROXY_VERSION);
+    if (*cfg->upstream) {
+        /* Better to refuse than to answer as if no upstream had been asked for. */
+        log_error("upstream %s: proxy mode is not available in this version; run without "
+                  "--upstream for stage-only mode",
+                  cfg->upstream);
+        return -1;
+    }
     if (ensure_data_dir(cfg->data_dir) < 0)
         return -1;
     if (users_load(&srv->users, cfg) < 0) {

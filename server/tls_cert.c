@@ -160,6 +160,10 @@ SSL_CTX *tls_cert_server_ctx(const char *cert_file, const char *key_file, const 
     /* Idle TLS connections should not keep 2 x 16 KiB record buffers. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    /* MySQL clients do not resume TLS sessions: a session cache and tickets
+     * would only hold memory for every connection ever made. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(ctx, 0);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         log_ssl_error("cannot load the TLS certificate");
         log_error("certificate file: %s", cert_file);
