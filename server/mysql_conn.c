@@ -41,12 +41,21 @@ static void close_cb(uv_handle_t *h)
     server_connection_gone(srv);
 }
 
+static const char *const state_names[] = {"handshake", "auth-switch", "auth-full", "command",
+                                          "closing"};
+
+void mysql_conn_set_state(struct mysql_conn *c, enum mysql_conn_state state)
+{
+    LOGC(LOG_DEBUG, c, "state %s -> %s", state_names[c->state], state_names[state]);
+    c->state = state;
+}
+
 void mysql_conn_close(struct mysql_conn *c, const char *reason)
 {
     if (c->state == MYSQL_CONN_CLOSING)
         return;
     LOGC(LOG_DEBUG, c, "closing: %s", reason);
-    c->state = MYSQL_CONN_CLOSING;
+    mysql_conn_set_state(c, MYSQL_CONN_CLOSING);
     list_remove(&c->node);
     c->srv->n_mysql_conns--;
     /* Pending writes complete with UV_ECANCELED before close_cb runs. */

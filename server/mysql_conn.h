@@ -63,6 +63,8 @@ struct mysql_conn {
 };
 
 void mysql_conn_accept_cb(uv_stream_t *listener, int status);
+/* The one place the state changes (logged at debug level). */
+void mysql_conn_set_state(struct mysql_conn *c, enum mysql_conn_state state);
 
 /* Sending. Payloads are framed with the next sequence ids. */
 void mysql_conn_send(struct mysql_conn *c, const void *payload, size_t len);

@@ -91,7 +91,7 @@ static void auth_succeeded(struct mysql_conn *c, bool sha2_fast_path)
     }
     LOGC(LOG_INFO, c, "%s '%s'@'%s'%s%s", a->change_user ? "changed user to" : "login", a->user,
          c->peer_ip, c->tls ? " over " : "", c->tls ? tls_filter_version(c->tls) : "");
-    c->state = MYSQL_CONN_COMMAND;
+    mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
     mysql_conn_authenticated(c);
     mysql_conn_send_ok(c, 0, 0, NULL);
     mysql_auth_pending_clear(a);
@@ -120,7 +120,7 @@ static void verify_answer(struct mysql_conn *c, const char *plugin, const uint8_
     if (c->tls && used_pw && len == 32) {
         static const uint8_t full_auth[2] = {0x01, 0x04};
         mysql_conn_send(c, full_auth, sizeof(full_auth));
-        c->state = MYSQL_CONN_AUTH_FULL;
+        mysql_conn_set_state(c, MYSQL_CONN_AUTH_FULL);
         return;
     }
     deny(c, c->auth.user, used_pw);
@@ -132,7 +132,7 @@ static void switch_plugin(struct mysql_conn *c)
     buf_reset(s);
     mysql_build_auth_switch(s, required_plugin(c), c->scramble);
     mysql_conn_send_scratch(c);
-    c->state = MYSQL_CONN_AUTH_SWITCH;
+    mysql_conn_set_state(c, MYSQL_CONN_AUTH_SWITCH);
 }
 
 static char *dupn(const char *s, size_t n)
@@ -258,7 +258,7 @@ void mysql_handshake_change_user(struct mysql_conn *c, const uint8_t *p, size_t 
     mysql_auth_pending_clear(&c->auth);
     c->auth.change_user = true;
     c->auth.charset = cu.charset ? (uint16_t)cu.charset : session_charset(c->sess);
-    c->state = MYSQL_CONN_HANDSHAKE;
+    mysql_conn_set_state(c, MYSQL_CONN_HANDSHAKE);
     c->in.limit = 8192;
     begin_auth(c, cu.user, cu.user_len, cu.database, cu.database_len, cu.plugin, cu.plugin_len,
                cu.auth, cu.auth_len);
