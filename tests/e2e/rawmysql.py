@@ -92,6 +92,9 @@ class Closed(Exception):
 class Conn:
     def __init__(self, port, timeout=10):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        # As real drivers do: without it the SSLRequest and the ClientHello
+        # wait on each other's delayed ACK.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.seq = 0
         self.greeting = None
 
