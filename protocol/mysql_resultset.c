@@ -192,19 +192,9 @@ void mysql_build_prepare_ok(struct buf *b, uint32_t stmt_id, uint16_t columns, u
     buf_put_u16le(b, 0);
 }
 
-static char *dup_text(const char *s, size_t len)
-{
-    char *p = malloc(len + 1);
-    if (p) {
-        memcpy(p, s, len);
-        p[len] = 0;
-    }
-    return p;
-}
-
 static int param_set(struct mysql_param *out, const char *fmtbuf, bool is_string)
 {
-    out->text = dup_text(fmtbuf, strlen(fmtbuf));
+    out->text = strndup(fmtbuf, strlen(fmtbuf));
     out->len = strlen(fmtbuf);
     out->is_string = is_string;
     return out->text ? 0 : -ENOMEM;
@@ -313,7 +303,7 @@ static int decode_param(struct mysql_rd *r, uint16_t type, struct mysql_param *o
         const uint8_t *s = mysql_rd_lenenc_str(r, &len);
         if (r->err)
             return -EINVAL;
-        out->text = dup_text((const char *)s, len);
+        out->text = strndup((const char *)s, len);
         out->len = len;
         out->is_string = true;
         return out->text ? 0 : -ENOMEM;
@@ -347,7 +337,7 @@ int mysql_parse_execute_params(const uint8_t *p, size_t len, uint16_t nparams, u
             continue;
         }
         if (long_data && long_data[i].len > 0) {
-            out[i].text = dup_text((const char *)long_data[i].data, long_data[i].len);
+            out[i].text = strndup((const char *)long_data[i].data, long_data[i].len);
             out[i].len = long_data[i].len;
             out[i].is_string = true;
             rc = out[i].text ? 0 : -ENOMEM;

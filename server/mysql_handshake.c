@@ -135,24 +135,14 @@ static void switch_plugin(struct mysql_conn *c)
     mysql_conn_set_state(c, MYSQL_CONN_AUTH_SWITCH);
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
-}
-
 /* Common to the login and COM_CHANGE_USER once their packet is parsed. */
 static void begin_auth(struct mysql_conn *c, const char *user, size_t user_len, const char *db,
                        size_t db_len, const char *plugin, size_t plugin_len, const uint8_t *auth,
                        size_t auth_len)
 {
     struct mysql_auth_pending *a = &c->auth;
-    a->user = dupn(user, user_len);
-    a->database = db ? dupn(db, db_len) : NULL;
+    a->user = strndup(user, user_len);
+    a->database = db ? strndup(db, db_len) : NULL;
     if (!a->user || (db && !a->database)) {
         mysql_conn_close(c, "out of memory");
         return;

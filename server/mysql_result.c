@@ -19,22 +19,6 @@ const struct mysql_error_info *mysql_error_info(enum mysql_error e)
     return &error_table[e];
 }
 
-struct mysql_column mysql_col_text(const char *name)
-{
-    struct mysql_column c = {.name = name, .type = MYSQL_TYPE_VAR_STRING, .length = 1024};
-    return c;
-}
-
-struct mysql_column mysql_col_int(const char *name)
-{
-    struct mysql_column c = {.name = name,
-                             .type = MYSQL_TYPE_LONGLONG,
-                             .charset = MYSQL_CHARSET_BINARY,
-                             .length = 21,
-                             .flags = MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM};
-    return c;
-}
-
 void mysql_result_begin(struct mysql_conn *c, const struct mysql_column *cols, size_t n)
 {
     struct buf *s = &c->srv->scratch;
@@ -70,23 +54,4 @@ void mysql_result_row(struct mysql_conn *c, const struct mysql_column *cols,
 void mysql_result_end(struct mysql_conn *c)
 {
     mysql_conn_send_eof(c);
-}
-
-void mysql_result_simple(struct mysql_conn *c, const struct mysql_column *cols, size_t ncols,
-                         const char *const *rows, size_t nrows)
-{
-    struct mysql_value v[64];
-    if (ncols > 64)
-        ncols = 64;
-    mysql_result_begin(c, cols, ncols);
-    for (size_t r = 0; r < nrows; r++) {
-        for (size_t i = 0; i < ncols; i++) {
-            const char *s = rows[r * ncols + i];
-            v[i].null = s == NULL;
-            v[i].s = s ? s : "";
-            v[i].len = s ? strlen(s) : 0;
-        }
-        mysql_result_row(c, cols, v, ncols);
-    }
-    mysql_result_end(c);
 }

@@ -10,18 +10,10 @@
 
 struct mysql_conn;
 
-/* Column helpers: a text column in the session's collation, an integer. */
-struct mysql_column mysql_col_text(const char *name);
-struct mysql_column mysql_col_int(const char *name);
-
 /* Columns with charset 0 get the session's collation. */
 void mysql_result_begin(struct mysql_conn *c, const struct mysql_column *cols, size_t n);
 void mysql_result_row(struct mysql_conn *c, const struct mysql_column *cols,
                       const struct mysql_value *v, size_t n);
 void mysql_result_end(struct mysql_conn *c);
-
-/* A whole result set of text values at once: rows[r * ncols + i], NULL = SQL NULL. */
-void mysql_result_simple(struct mysql_conn *c, const struct mysql_column *cols, size_t ncols,
-                         const char *const *rows, size_t nrows);
 
 #endif

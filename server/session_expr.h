@@ -237,6 +237,8 @@ const char *px_label(struct parser *p, const struct node *n);
 int px_tokenize(struct parser *p, const char *sql, size_t start, size_t end);
 void px_send_error(struct parser *p);
 void px_free(struct parser *p);
+/* Ends a statement: sends the recorded error if rc < 0, frees everything. */
+int px_finish(struct parser *p, int rc);
 
 #define fail(p, err, arg) px_fail((p), (err), (arg))
 

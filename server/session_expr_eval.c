@@ -572,45 +572,34 @@ bool ex_contains_agg(const struct node *n)
 struct mysql_column ex_column_for(struct session *s, const struct node *n,
                                   const struct vtable_rows *t);
 
+/* How MySQL describes non-string results; anything else is a VAR_STRING
+ * in the session's collation. */
+static const struct {
+    uint8_t type;
+    uint32_t length;
+    uint8_t decimals;
+    uint16_t flags;
+} binary_types[] = {
+    {MYSQL_TYPE_LONGLONG, 21, 0, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
+    {MYSQL_TYPE_DOUBLE, 23, 31, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
+    {MYSQL_TYPE_NEWDECIMAL, 23, 31, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
+    {MYSQL_TYPE_DATETIME, 19, 0, MYSQL_FLAG_BINARY},
+    {MYSQL_TYPE_DATE, 10, 0, MYSQL_FLAG_BINARY},
+    {MYSQL_TYPE_TIME, 10, 0, MYSQL_FLAG_BINARY},
+    {MYSQL_TYPE_NULL, 0, 0, MYSQL_FLAG_BINARY},
+};
+
 struct mysql_column ex_typed(const char *name, uint8_t type)
 {
-    struct mysql_column c = {.name = name, .type = type};
-    switch (type) {
-    case MYSQL_TYPE_LONGLONG:
-        c.charset = MYSQL_CHARSET_BINARY;
-        c.length = 21;
-        c.flags = MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM;
-        break;
-    case MYSQL_TYPE_DOUBLE:
-    case MYSQL_TYPE_NEWDECIMAL:
-        c.charset = MYSQL_CHARSET_BINARY;
-        c.length = 23;
-        c.decimals = 31;
-        c.flags = MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM;
-        break;
-    case MYSQL_TYPE_DATETIME:
-        c.charset = MYSQL_CHARSET_BINARY;
-        c.length = 19;
-        c.flags = MYSQL_FLAG_BINARY;
-        break;
-    case MYSQL_TYPE_DATE:
-        c.charset = MYSQL_CHARSET_BINARY;
-        c.length = 10;
-        c.flags = MYSQL_FLAG_BINARY;
-        break;
-    case MYSQL_TYPE_TIME:
-        c.charset = MYSQL_CHARSET_BINARY;
-        c.length = 10;
-        c.flags = MYSQL_FLAG_BINARY;
-        break;
-    case MYSQL_TYPE_NULL:
-        c.charset = MYSQL_CHARSET_BINARY;
-        c.flags = MYSQL_FLAG_BINARY;
-        break;
-    default:
-        c.type = MYSQL_TYPE_VAR_STRING;
-        c.length = 1024;
-        break;
+    struct mysql_column c = {.name = name, .type = MYSQL_TYPE_VAR_STRING, .length = 1024};
+    for (size_t i = 0; i < sizeof(binary_types) / sizeof(binary_types[0]); i++) {
+        if (binary_types[i].type == type) {
+            c.type = type;
+            c.charset = MYSQL_CHARSET_BINARY;
+            c.length = binary_types[i].length;
+            c.decimals = binary_types[i].decimals;
+            c.flags = binary_types[i].flags;
+        }
     }
     return c;
 }

@@ -740,3 +740,15 @@ void px_free(struct parser *p)
     for (int i = 0; i < p->ntables; i++)
         vtable_rows_free(p->tables[i]);
 }
+
+int px_finish(struct parser *p, int rc)
+{
+    if (rc < 0) {
+        if (!p->err)
+            fail(p, ER_UNKNOWN, "out of memory");
+        px_send_error(p);
+    }
+    px_free(p);
+    arena_free(p->a);
+    return rc;
+}

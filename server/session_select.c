@@ -632,14 +632,7 @@ int eval_select(struct session *s, const char *sql, size_t len)
         else
             rc = run_select(&p, &st, st.ntables ? p.tables[0] : NULL);
     }
-    if (rc < 0) {
-        if (!p.err)
-            fail(&p, ER_UNKNOWN, "out of memory");
-        px_send_error(&p);
-    }
-    px_free(&p);
-    arena_free(&a);
-    return rc;
+    return px_finish(&p, rc);
 }
 
 int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like, const char *sql,
@@ -676,11 +669,7 @@ int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like, c
     } else {
         rc = run_select(&p, &st, t);
     }
-    if (rc < 0)
-        px_send_error(&p);
-    px_free(&p);
-    arena_free(&a);
-    return rc;
+    return px_finish(&p, rc);
 }
 
 int eval_scalar(struct session *s, const char *sql, size_t start, size_t end, char **out,
@@ -708,12 +697,5 @@ int eval_scalar(struct session *s, const char *sql, size_t start, size_t end, ch
             rc = (v.t == V_NULL || *out) ? 0 : -1;
         }
     }
-    if (rc < 0) {
-        if (!p.err)
-            fail(&p, ER_UNKNOWN, "out of memory");
-        px_send_error(&p);
-    }
-    px_free(&p);
-    arena_free(&a);
-    return rc;
+    return px_finish(&p, rc);
 }

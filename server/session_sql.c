@@ -370,15 +370,13 @@ static bool match_words(struct stmt *st, const struct show_word *w)
     return true;
 }
 
-/* SHOW ... FROM t, SHOW CREATE TABLE t and friends: no tables here. */
-static int show_missing_table(struct stmt *st)
+/* Reads [db.]table at the cursor and answers that it does not exist: in
+ * stage-only mode there are no tables. */
+static int no_such_table(struct stmt *st)
 {
-    char table[128] = "";
-    while (!at_end(st) && !(kw(st, "FROM") || kw(st, "IN") || kw(st, "TABLE") || kw(st, "VIEW")))
-        next(st);
+    char table[128], db[128];
     token_text(st, table, sizeof(table));
     next(st);
-    char db[128];
     snprintf(db, sizeof(db), "%s", st->s->database ? st->s->database : "");
     if (op(st, ".")) {
         snprintf(db, sizeof(db), "%s", table);
@@ -386,6 +384,14 @@ static int show_missing_table(struct stmt *st)
     }
     mysql_conn_send_err(st->s->conn, ER_NO_SUCH_TABLE, db, table);
     return -1;
+}
+
+/* SHOW ... FROM t, SHOW CREATE TABLE t and friends. */
+static int show_missing_table(struct stmt *st)
+{
+    while (!at_end(st) && !(kw(st, "FROM") || kw(st, "IN") || kw(st, "TABLE") || kw(st, "VIEW")))
+        next(st);
+    return no_such_table(st);
 }
 
 static int handle_show(struct stmt *st)
@@ -552,20 +558,6 @@ static int handle_transaction(struct stmt *st, bool begin)
     return ok(st);
 }
 
-static int handle_describe(struct stmt *st)
-{
-    char table[128], db[128];
-    token_text(st, table, sizeof(table));
-    next(st);
-    snprintf(db, sizeof(db), "%s", st->s->database ? st->s->database : "");
-    if (op(st, ".")) {
-        snprintf(db, sizeof(db), "%s", table);
-        token_text(st, table, sizeof(table));
-    }
-    mysql_conn_send_err(st->s->conn, ER_NO_SUCH_TABLE, db, table);
-    return -1;
-}
-
 static int handle_temporary(struct stmt *st)
 {
     char what[96];
@@ -628,7 +620,7 @@ int session_execute(struct session *s, const char *sql, size_t len)
     if (kw(&st, "DESC") || kw(&st, "DESCRIBE") || kw(&st, "EXPLAIN")) {
         if (st.tok.type == SQL_TK_IDENT || st.tok.type == SQL_TK_QIDENT)
             if (!sql_token_is(sql, &st.tok, "SELECT"))
-                return handle_describe(&st);
+                return no_such_table(&st);
         return no_upstream(&st);
     }
     if (kw(&st, "CREATE") && kw(&st, "TEMPORARY"))
