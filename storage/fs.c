@@ -1,0 +1,867 @@
+#include "storage/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define MD5_XATTR  "user.stageproxy.md5"
+#define READ_CHUNK (64 * 1024)
+
+struct fs_storage {
+    struct storage base;
+    uv_loop_t *loop;
+    char *root;
+    char *tmp_dir;
+};
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    return p;
+}
+
+/* ---- metadata: the MD5 of what we wrote, while the file is unchanged ---- */
+
+static char *etag_of(const char *path, const struct stat *st)
+{
+    char val[128];
+    ssize_t n = getxattr(path, MD5_XATTR, val, sizeof(val) - 1);
+    if (n <= 0)
+        return NULL;
+    val[n] = 0;
+    char hex[33];
+    uint64_t size;
+    long long sec, nsec;
+    if (sscanf(val, "%32[0-9a-f] %" SCNu64 " %lld.%lld", hex, &size, &sec, &nsec) != 4 ||
+        strlen(hex) != 32)
+        return NULL;
+    if (size != (uint64_t)st->st_size || sec != (long long)st->st_mtim.tv_sec ||
+        nsec != (long long)st->st_mtim.tv_nsec)
+        return NULL; /* changed behind our back: unknown */
+    char *etag = malloc(35);
+    if (etag)
+        snprintf(etag, 35, "\"%s\"", hex);
+    return etag;
+}
+
+static int fill_entry(struct storage_entry *e, const char *path, const char *key,
+                      const struct stat *st)
+{
+    e->key = strdup(key);
+    e->size = (uint64_t)st->st_size;
+    e->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+    e->etag = etag_of(path, st);
+    return e->key ? 0 : -ENOMEM;
+}
+
+/* ---- listing: a depth-first walk, each directory sorted, so keys come
+ * out in byte order with memory bounded by the deepest path ---- */
+
+struct fs_dirent {
+    char *name;
+    bool is_dir;
+};
+
+struct fs_level {
+    char *rel; /* "" or "dir/sub/" */
+    struct fs_dirent *ents;
+    size_t n, next;
+};
+
+struct storage_list {
+    struct fs_storage *fs;
+    uv_work_t work;
+    storage_page_cb cb;
+    void *arg;
+    char *prefix;
+    struct fs_level *stack;
+    size_t depth, cap;
+    struct storage_entry *page;
+    size_t n;
+    int status;
+    bool started, done, busy, closed;
+};
+
+/* Directories sort as "name/": "a.txt" < "a/b" as in byte order of keys. */
+static int dirent_char(const struct fs_dirent *d, size_t len, size_t i)
+{
+    if (i < len)
+        return (unsigned char)d->name[i];
+    return i == len && d->is_dir ? '/' : -1;
+}
+
+static int dirent_cmp(const void *x, const void *y)
+{
+    const struct fs_dirent *a = x, *b = y;
+    size_t la = strlen(a->name), lb = strlen(b->name);
+    for (size_t i = 0;; i++) {
+        int ca = dirent_char(a, la, i), cb = dirent_char(b, lb, i);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        if (ca == -1 || (i >= la && i >= lb))
+            return 0;
+    }
+}
+
+static void level_free(struct fs_level *lv)
+{
+    for (size_t i = 0; i < lv->n; i++)
+        free(lv->ents[i].name);
+    free(lv->ents);
+    free(lv->rel);
+}
+
+/* Reads and sorts one directory; ENOENT is an empty directory. */
+static int level_push(struct storage_list *l, const char *rel, const char *filter)
+{
+    char *dir = path_join(l->fs->root, rel);
+    if (!dir)
+        return -ENOMEM;
+    DIR *d = opendir(dir);
+    if (!d) {
+        int e = errno;
+        free(dir);
+        return e == ENOENT || e == ENOTDIR ? 0 : -e;
+    }
+    struct fs_level lv = {.rel = strdup(rel)};
+    size_t cap = 0;
+    int rc = lv.rel ? 0 : -ENOMEM;
+    struct dirent *de;
+    size_t flen = filter ? strlen(filter) : 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (flen && strncmp(de->d_name, filter, flen) != 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+            continue; /* symlinks and devices are never followed */
+        if (storage_key_check(de->d_name, strlen(de->d_name)) < 0)
+            continue; /* a name no key can address */
+        if (lv.n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct fs_dirent *e = realloc(lv.ents, cap * sizeof(*e));
+            if (!e) {
+                rc = -ENOMEM;
+                break;
+            }
+            lv.ents = e;
+        }
+        lv.ents[lv.n].name = strdup(de->d_name);
+        lv.ents[lv.n].is_dir = S_ISDIR(st.st_mode);
+        if (!lv.ents[lv.n++].name)
+            rc = -ENOMEM;
+    }
+    closedir(d);
+    free(dir);
+    if (rc == 0 && l->depth == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 8;
+        struct fs_level *s = realloc(l->stack, ncap * sizeof(*s));
+        if (!s)
+            rc = -ENOMEM;
+        else {
+            l->stack = s;
+            l->cap = ncap;
+        }
+    }
+    if (rc < 0) {
+        level_free(&lv);
+        return rc;
+    }
+    qsort(lv.ents, lv.n, sizeof(*lv.ents), dirent_cmp);
+    l->stack[l->depth++] = lv;
+    return 0;
+}
+
+static int list_start_walk(struct storage_list *l)
+{
+    /* Start in the deepest directory the prefix names in full. */
+    const char *slash = strrchr(l->prefix, '/');
+    size_t base_len = slash ? (size_t)(slash - l->prefix) + 1 : 0;
+    char *base = strndup(l->prefix, base_len);
+    if (!base)
+        return -ENOMEM;
+    int rc = level_push(l, base, l->prefix + base_len);
+    free(base);
+    return rc;
+}
+
+static void list_fill_page(struct storage_list *l)
+{
+    storage_entries_free(l->page, l->n);
+    l->n = 0;
+    if (!l->started) {
+        l->started = true;
+        l->status = list_start_walk(l);
+    }
+    while (l->status == 0 && l->n < STORAGE_LIST_PAGE && l->depth > 0) {
+        struct fs_level *lv = &l->stack[l->depth - 1];
+        if (lv->next == lv->n) {
+            level_free(lv);
+            l->depth--;
+            continue;
+        }
+        struct fs_dirent *e = &lv->ents[lv->next++];
+        size_t rl = strlen(lv->rel), nl = strlen(e->name);
+        char *key = malloc(rl + nl + 2);
+        if (!key) {
+            l->status = -ENOMEM;
+            break;
+        }
+        memcpy(key, lv->rel, rl);
+        memcpy(key + rl, e->name, nl + 1);
+        if (e->is_dir) {
+            key[rl + nl] = '/';
+            key[rl + nl + 1] = 0;
+            l->status = level_push(l, key, NULL);
+        } else {
+            char *path = path_join(l->fs->root, key);
+            struct stat st;
+            if (path && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (fill_entry(&l->page[l->n], path, key, &st) == 0)
+                    l->n++;
+                else
+                    l->status = -ENOMEM;
+            }
+            free(path);
+        }
+        free(key);
+    }
+    l->done = l->status < 0 || l->depth == 0;
+}
+
+static void list_work_cb(uv_work_t *w)
+{
+    list_fill_page(w->data);
+}
+
+static void list_free(struct storage_list *l)
+{
+    storage_entries_free(l->page, l->n);
+    while (l->depth > 0)
+        level_free(&l->stack[--l->depth]);
+    free(l->stack);
+    free(l->page);
+    free(l->prefix);
+    free(l);
+}
+
+static void list_after_cb(uv_work_t *w, int status)
+{
+    struct storage_list *l = w->data;
+    l->busy = false;
+    if (l->closed) {
+        list_free(l);
+        return;
+    }
+    l->cb(l->arg, status < 0 ? status : l->status, l->page, l->n, l->done);
+}
+
+static void list_queue(struct storage_list *l)
+{
+    l->busy = true;
+    l->work.data = l;
+    int rc = uv_queue_work(l->fs->loop, &l->work, list_work_cb, list_after_cb);
+    if (rc < 0) {
+        l->busy = false;
+        l->status = rc;
+        l->done = true;
+        l->cb(l->arg, rc, NULL, 0, true);
+    }
+}
+
+static int fs_list_start(struct storage *st, const char *prefix, storage_page_cb cb, void *arg,
+                         struct storage_list **out)
+{
+    if (storage_prefix_check(prefix, strlen(prefix)) < 0)
+        return -EINVAL;
+    struct storage_list *l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    l->fs = (struct fs_storage *)st;
+    l->cb = cb;
+    l->arg = arg;
+    l->prefix = strdup(prefix);
+    l->page = calloc(STORAGE_LIST_PAGE, sizeof(*l->page));
+    if (!l->prefix || !l->page) {
+        list_free(l);
+        return -ENOMEM;
+    }
+    *out = l;
+    list_queue(l);
+    return 0;
+}
+
+static void fs_list_next(struct storage_list *l)
+{
+    if (l->busy || l->closed)
+        return;
+    if (l->done) {
+        l->cb(l->arg, l->status, NULL, 0, true);
+        return;
+    }
+    list_queue(l);
+}
+
+static void fs_list_close(struct storage_list *l)
+{
+    if (l->busy)
+        l->closed = true; /* freed when the work returns */
+    else
+        list_free(l);
+}
+
+/* ---- small requests: stat and remove ---- */
+
+struct fs_req {
+    uv_work_t work;
+    struct fs_storage *fs;
+    char **keys;
+    size_t n;
+    int status;
+    struct storage_entry entry;
+    bool found;
+    storage_done_cb done_cb;
+    storage_stat_cb stat_cb;
+    void *arg;
+};
+
+static void req_free(struct fs_req *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->keys[i]);
+    free(r->keys);
+    storage_entries_free(&r->entry, r->found ? 1 : 0);
+    free(r);
+}
+
+static void remove_empty_parents(const char *root, char *path)
+{
+    size_t root_len = strlen(root);
+    for (;;) {
+        char *slash = strrchr(path, '/');
+        if (!slash || (size_t)(slash - path) <= root_len)
+            return;
+        *slash = 0;
+        if (rmdir(path) < 0)
+            return;
+    }
+}
+
+static void remove_work_cb(uv_work_t *w)
+{
+    struct fs_req *r = w->data;
+    for (size_t i = 0; i < r->n; i++) {
+        char *path = path_join(r->fs->root, r->keys[i]);
+        if (!path) {
+            r->status = -ENOMEM;
+            continue;
+        }
+        if (unlink(path) < 0) {
+            if (errno != ENOENT && r->status == 0)
+                r->status = -errno;
+        } else {
+            remove_empty_parents(r->fs->root, path);
+        }
+        free(path);
+    }
+}
+
+static void done_after_cb(uv_work_t *w, int status)
+{
+    struct fs_req *r = w->data;
+    r->done_cb(r->arg, status < 0 ? status : r->status);
+    req_free(r);
+}
+
+static int fs_remove(struct storage *st, char *const *keys, size_t n, storage_done_cb cb, void *arg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (storage_key_check(keys[i], strlen(keys[i])) < 0)
+            return -EINVAL;
+    struct fs_req *r = calloc(1, sizeof(*r));
+    if (!r || !(r->keys = calloc(n ? n : 1, sizeof(char *)))) {
+        free(r);
+        return -ENOMEM;
+    }
+    r->fs = (struct fs_storage *)st;
+    r->done_cb = cb;
+    r->arg = arg;
+    for (; r->n < n; r->n++) {
+        if (!(r->keys[r->n] = strdup(keys[r->n]))) {
+            req_free(r);
+            return -ENOMEM;
+        }
+    }
+    r->work.data = r;
+    int rc = uv_queue_work(r->fs->loop, &r->work, remove_work_cb, done_after_cb);
+    if (rc < 0)
+        req_free(r);
+    return rc;
+}
+
+static void stat_work_cb(uv_work_t *w)
+{
+    struct fs_req *r = w->data;
+    char *path = path_join(r->fs->root, r->keys[0]);
+    struct stat st;
+    if (!path)
+        r->status = -ENOMEM;
+    else if (lstat(path, &st) < 0)
+        r->status = -errno;
+    else if (!S_ISREG(st.st_mode))
+        r->status = -ENOENT;
+    else if (fill_entry(&r->entry, path, r->keys[0], &st) < 0)
+        r->status = -ENOMEM;
+    else
+        r->found = true;
+    free(path);
+}
+
+static void stat_after_cb(uv_work_t *w, int status)
+{
+    struct fs_req *r = w->data;
+    r->stat_cb(r->arg, status < 0 ? status : r->status, r->found ? &r->entry : NULL);
+    req_free(r);
+}
+
+static int fs_stat(struct storage *st, const char *key, storage_stat_cb cb, void *arg)
+{
+    if (storage_key_check(key, strlen(key)) < 0)
+        return -EINVAL;
+    struct fs_req *r = calloc(1, sizeof(*r));
+    if (!r || !(r->keys = calloc(1, sizeof(char *))) || !(r->keys[0] = strdup(key))) {
+        if (r)
+            free(r->keys);
+        free(r);
+        return -ENOMEM;
+    }
+    r->n = 1;
+    r->fs = (struct fs_storage *)st;
+    r->stat_cb = cb;
+    r->arg = arg;
+    r->work.data = r;
+    int rc = uv_queue_work(r->fs->loop, &r->work, stat_work_cb, stat_after_cb);
+    if (rc < 0)
+        req_free(r);
+    return rc;
+}
+
+/* ---- writer: temp file, MD5 while writing, fsync + rename + dir fsync ---- */
+
+enum writer_op { W_WRITE, W_FINISH, W_ABORT };
+
+struct storage_writer {
+    uv_work_t work;
+    struct fs_storage *fs;
+    char *key;
+    char *tmp_path;
+    int fd;
+    EVP_MD_CTX *md5;
+    const void *data;
+    size_t len;
+    enum writer_op op;
+    int status;
+    bool busy, aborted;
+    storage_done_cb cb;
+    void *arg;
+};
+
+static int writer_open_tmp(struct storage_writer *w)
+{
+    if (w->fd >= 0)
+        return 0;
+    unsigned char rnd[12];
+    char name[64];
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return -EIO;
+    int n = snprintf(name, sizeof(name), "upload-");
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", rnd[i]);
+    snprintf(name + n, sizeof(name) - (size_t)n, ".tmp");
+    w->tmp_path = path_join(w->fs->tmp_dir, name);
+    if (!w->tmp_path)
+        return -ENOMEM;
+    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    return w->fd < 0 ? -errno : 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int mkdirs_for(const char *root, char *path)
+{
+    /* creates every directory between root and the file's parent */
+    size_t root_len = strlen(root);
+    for (char *p = path + root_len + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        int rc = mkdir(path, 0755);
+        int e = errno;
+        *p = '/';
+        if (rc < 0 && e != EEXIST)
+            return -e;
+    }
+    return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return -ENOMEM;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 || fsync(fd) < 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+static int writer_commit(struct storage_writer *w)
+{
+    unsigned char digest[16];
+    unsigned int dlen = 0;
+    struct stat st;
+    int rc = writer_open_tmp(w);
+    if (rc < 0)
+        return rc;
+    if (fsync(w->fd) < 0 || fstat(w->fd, &st) < 0)
+        return -errno;
+    if (!EVP_DigestFinal_ex(w->md5, digest, &dlen))
+        return -EIO;
+    char meta[128];
+    int n = 0;
+    for (unsigned i = 0; i < dlen; i++)
+        n += snprintf(meta + n, sizeof(meta) - (size_t)n, "%02x", digest[i]);
+    snprintf(meta + n, sizeof(meta) - (size_t)n, " %" PRIu64 " %lld.%09ld", (uint64_t)st.st_size,
+             (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    /* Without xattr support the MD5 is simply unknown (NULL in LIST). */
+    fsetxattr(w->fd, MD5_XATTR, meta, strlen(meta), 0);
+    if (close(w->fd) < 0) {
+        w->fd = -1;
+        return -errno;
+    }
+    w->fd = -1;
+    char *final = path_join(w->fs->root, w->key);
+    if (!final)
+        return -ENOMEM;
+    if (mkdir(w->fs->root, 0755) < 0 && errno != EEXIST)
+        rc = -errno;
+    if (rc == 0)
+        rc = mkdirs_for(w->fs->root, final);
+    if (rc == 0 && rename(w->tmp_path, final) < 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = fsync_dir_of(final);
+    free(final);
+    return rc;
+}
+
+static void writer_discard(struct storage_writer *w)
+{
+    if (w->fd >= 0) {
+        close(w->fd);
+        w->fd = -1;
+    }
+    if (w->tmp_path)
+        unlink(w->tmp_path); /* after a rename it is gone already */
+}
+
+static void writer_work_cb(uv_work_t *work)
+{
+    struct storage_writer *w = work->data;
+    switch (w->op) {
+    case W_WRITE:
+        w->status = writer_open_tmp(w);
+        if (w->status == 0 && !EVP_DigestUpdate(w->md5, w->data, w->len))
+            w->status = -EIO;
+        if (w->status == 0)
+            w->status = write_all(w->fd, w->data, w->len);
+        break;
+    case W_FINISH:
+        w->status = writer_commit(w);
+        if (w->status < 0)
+            writer_discard(w);
+        break;
+    case W_ABORT: writer_discard(w); break;
+    }
+}
+
+static void writer_free(struct storage_writer *w)
+{
+    EVP_MD_CTX_free(w->md5);
+    free(w->tmp_path);
+    free(w->key);
+    free(w);
+}
+
+static void writer_after_cb(uv_work_t *work, int status)
+{
+    struct storage_writer *w = work->data;
+    w->busy = false;
+    if (status < 0 && w->status == 0)
+        w->status = status;
+    if (w->aborted && w->op != W_ABORT) {
+        w->op = W_ABORT; /* the caller gave up while we were working */
+        w->busy = true;
+        if (uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb) == 0)
+            return;
+        writer_discard(w);
+        writer_free(w);
+        return;
+    }
+    if (w->op == W_ABORT) {
+        writer_free(w);
+        return;
+    }
+    storage_done_cb cb = w->cb;
+    void *arg = w->arg;
+    int st = w->status;
+    if (w->op == W_FINISH)
+        writer_free(w);
+    cb(arg, st);
+}
+
+static int writer_queue(struct storage_writer *w, enum writer_op op, storage_done_cb cb, void *arg)
+{
+    if (w->busy)
+        return -EBUSY;
+    w->op = op;
+    w->cb = cb;
+    w->arg = arg;
+    w->busy = true;
+    w->work.data = w;
+    int rc = uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb);
+    if (rc < 0)
+        w->busy = false;
+    return rc;
+}
+
+static int fs_writer_open(struct storage *st, const char *key, struct storage_writer **out)
+{
+    if (storage_key_check(key, strlen(key)) < 0)
+        return -EINVAL;
+    struct storage_writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->fs = (struct fs_storage *)st;
+    w->fd = -1;
+    w->key = strdup(key);
+    w->md5 = EVP_MD_CTX_new();
+    if (!w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL)) {
+        writer_free(w);
+        return -ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
+static int fs_writer_write(struct storage_writer *w, const void *data, size_t len,
+                           storage_done_cb cb, void *arg)
+{
+    w->data = data;
+    w->len = len;
+    return writer_queue(w, W_WRITE, cb, arg);
+}
+
+static int fs_writer_finish(struct storage_writer *w, storage_done_cb cb, void *arg)
+{
+    return writer_queue(w, W_FINISH, cb, arg);
+}
+
+static void fs_writer_abort(struct storage_writer *w)
+{
+    if (w->busy) {
+        w->aborted = true;
+        return;
+    }
+    w->op = W_ABORT;
+    w->busy = true;
+    w->work.data = w;
+    if (uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb) < 0) {
+        writer_discard(w);
+        writer_free(w);
+    }
+}
+
+/* ---- reader ---- */
+
+struct storage_reader {
+    uv_work_t work;
+    struct fs_storage *fs;
+    char *key;
+    int fd;
+    uint64_t offset, left;
+    char *buf;
+    size_t got;
+    int status;
+    bool busy, closed;
+    storage_read_cb cb;
+    void *arg;
+};
+
+static void reader_work_cb(uv_work_t *work)
+{
+    struct storage_reader *r = work->data;
+    r->got = 0;
+    if (r->fd < 0) {
+        char *path = path_join(r->fs->root, r->key);
+        r->fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (r->fd < 0) {
+            r->status = path ? -errno : -ENOMEM;
+            free(path);
+            return;
+        }
+        free(path);
+    }
+    size_t want = r->left < READ_CHUNK ? (size_t)r->left : READ_CHUNK;
+    ssize_t n = want ? pread(r->fd, r->buf, want, (off_t)r->offset) : 0;
+    if (n < 0) {
+        r->status = -errno;
+        return;
+    }
+    r->got = (size_t)n;
+    r->offset += (uint64_t)n;
+    r->left = n == 0 ? 0 : r->left - (uint64_t)n;
+}
+
+static void reader_free(struct storage_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    free(r->key);
+    free(r);
+}
+
+static void reader_after_cb(uv_work_t *work, int status)
+{
+    struct storage_reader *r = work->data;
+    r->busy = false;
+    if (r->closed) {
+        reader_free(r);
+        return;
+    }
+    int st = status < 0 ? status : r->status;
+    r->cb(r->arg, st, r->buf, r->got, st < 0 || r->left == 0 || r->got == 0);
+}
+
+static int fs_reader_open(struct storage *st, const char *key, uint64_t offset, uint64_t length,
+                          struct storage_reader **out)
+{
+    if (storage_key_check(key, strlen(key)) < 0)
+        return -EINVAL;
+    struct storage_reader *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->fs = (struct fs_storage *)st;
+    r->fd = -1;
+    r->offset = offset;
+    r->left = length;
+    r->key = strdup(key);
+    r->buf = malloc(READ_CHUNK);
+    if (!r->key || !r->buf) {
+        reader_free(r);
+        return -ENOMEM;
+    }
+    *out = r;
+    return 0;
+}
+
+static int fs_reader_read(struct storage_reader *r, storage_read_cb cb, void *arg)
+{
+    if (r->busy)
+        return -EBUSY;
+    r->cb = cb;
+    r->arg = arg;
+    r->busy = true;
+    r->work.data = r;
+    int rc = uv_queue_work(r->fs->loop, &r->work, reader_work_cb, reader_after_cb);
+    if (rc < 0)
+        r->busy = false;
+    return rc;
+}
+
+static void fs_reader_close(struct storage_reader *r)
+{
+    if (r->busy)
+        r->closed = true;
+    else
+        reader_free(r);
+}
+
+/* ---- the driver ---- */
+
+static void fs_destroy(struct storage *st)
+{
+    struct fs_storage *fs = (struct fs_storage *)st;
+    free(fs->root);
+    free(fs->tmp_dir);
+    free(fs);
+}
+
+static const struct storage_ops fs_ops = {
+    .name = "fs",
+    .destroy = fs_destroy,
+    .list_start = fs_list_start,
+    .list_next = fs_list_next,
+    .list_close = fs_list_close,
+    .remove = fs_remove,
+    .stat = fs_stat,
+    .writer_open = fs_writer_open,
+    .writer_write = fs_writer_write,
+    .writer_finish = fs_writer_finish,
+    .writer_abort = fs_writer_abort,
+    .reader_open = fs_reader_open,
+    .reader_read = fs_reader_read,
+    .reader_close = fs_reader_close,
+    .presign = NULL, /* local stages are presigned by our own HTTP listener */
+};
+
+struct storage *storage_fs_new(uv_loop_t *loop, const char *root, const char *tmp_dir)
+{
+    struct fs_storage *fs = calloc(1, sizeof(*fs));
+    if (!fs)
+        return NULL;
+    fs->base.ops = &fs_ops;
+    fs->loop = loop;
+    fs->root = strdup(root);
+    fs->tmp_dir = strdup(tmp_dir);
+    if (!fs->root || !fs->tmp_dir) {
+        fs_destroy(&fs->base);
+        return NULL;
+    }
+    return &fs->base;
+}
