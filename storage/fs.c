@@ -185,7 +185,8 @@ static int level_push(struct storage_list *l, const char *rel, const char *filte
         level_free(&lv);
         return rc;
     }
-    qsort(lv.ents, lv.n, sizeof(*lv.ents), dirent_cmp);
+    if (lv.n > 1)
+        qsort(lv.ents, lv.n, sizeof(*lv.ents), dirent_cmp);
     l->stack[l->depth++] = lv;
     return 0;
 }
