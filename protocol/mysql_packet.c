@@ -75,10 +75,15 @@ uint64_t mysql_rd_lenenc(struct mysql_rd *r, bool *is_null)
         if (is_null)
             *is_null = true;
         return 0;
-    case 0xFC: return rd_le(r, 2);
-    case 0xFD: return rd_le(r, 3);
-    case 0xFE: return rd_le(r, 8);
-    default: /* 0xFF is the ERR marker, never a length */ r->err = 1; return 0;
+    case 0xFC:
+        return rd_le(r, 2);
+    case 0xFD:
+        return rd_le(r, 3);
+    case 0xFE:
+        return rd_le(r, 8);
+    default: /* 0xFF is the ERR marker, never a length */
+        r->err = 1;
+        return 0;
     }
 }
 

@@ -155,11 +155,16 @@ static int put_binary_value(struct buf *b, const struct mysql_column *c,
         buf_put_u64le(b, bits);
         return 0;
     }
-    case MYSQL_TYPE_DATE: return put_binary_datetime(b, v, true);
+    case MYSQL_TYPE_DATE:
+        return put_binary_datetime(b, v, true);
     case MYSQL_TYPE_DATETIME:
-    case MYSQL_TYPE_TIMESTAMP: return put_binary_datetime(b, v, false);
-    case MYSQL_TYPE_TIME: return put_binary_time(b, v);
-    default: mysql_put_lenenc_str(b, v->s, v->len); return 0;
+    case MYSQL_TYPE_TIMESTAMP:
+        return put_binary_datetime(b, v, false);
+    case MYSQL_TYPE_TIME:
+        return put_binary_time(b, v);
+    default:
+        mysql_put_lenenc_str(b, v->s, v->len);
+        return 0;
     }
 }
 
@@ -293,11 +298,14 @@ static int decode_param(struct mysql_rd *r, uint16_t type, struct mysql_param *o
         snprintf(tmp, sizeof(tmp), "%.17g", d);
         break;
     }
-    case MYSQL_TYPE_NULL: out->null = true; return 0;
+    case MYSQL_TYPE_NULL:
+        out->null = true;
+        return 0;
     case MYSQL_TYPE_DATE:
     case MYSQL_TYPE_DATETIME:
     case MYSQL_TYPE_TIMESTAMP:
-    case MYSQL_TYPE_TIME: return decode_temporal(r, t, out);
+    case MYSQL_TYPE_TIME:
+        return decode_temporal(r, t, out);
     default: {
         size_t len;
         const uint8_t *s = mysql_rd_lenenc_str(r, &len);

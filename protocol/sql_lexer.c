@@ -246,19 +246,33 @@ static void unescape_string(const char *s, size_t len, char q, struct buf *out)
         } else if (c == '\\' && q != '`' && i + 1 < len) {
             char e = s[++i];
             switch (e) {
-            case 'n': buf_put_u8(out, '\n'); break;
-            case 't': buf_put_u8(out, '\t'); break;
-            case 'r': buf_put_u8(out, '\r'); break;
-            case 'b': buf_put_u8(out, '\b'); break;
-            case '0': buf_put_u8(out, 0); break;
-            case 'Z': buf_put_u8(out, 26); break;
+            case 'n':
+                buf_put_u8(out, '\n');
+                break;
+            case 't':
+                buf_put_u8(out, '\t');
+                break;
+            case 'r':
+                buf_put_u8(out, '\r');
+                break;
+            case 'b':
+                buf_put_u8(out, '\b');
+                break;
+            case '0':
+                buf_put_u8(out, 0);
+                break;
+            case 'Z':
+                buf_put_u8(out, 26);
+                break;
             /* MySQL keeps the backslash for \% and \_ (LIKE escapes) */
             case '%':
             case '_':
                 buf_put_u8(out, '\\');
                 buf_put_u8(out, (uint8_t)e);
                 break;
-            default: buf_put_u8(out, (uint8_t)e); break;
+            default:
+                buf_put_u8(out, (uint8_t)e);
+                break;
             }
         } else {
             buf_put_u8(out, (uint8_t)c);
@@ -271,8 +285,12 @@ void sql_token_unquote(const char *src, const struct sql_token *tok, struct buf 
     const char *s = src + tok->text_start;
     size_t n = tok->text_len;
     switch (tok->type) {
-    case SQL_TK_STRING: unescape_string(s, n, src[tok->start], out); break;
-    case SQL_TK_QIDENT: unescape_string(s, n, '`', out); break;
+    case SQL_TK_STRING:
+        unescape_string(s, n, src[tok->start], out);
+        break;
+    case SQL_TK_QIDENT:
+        unescape_string(s, n, '`', out);
+        break;
     case SQL_TK_AT:
         if (n >= 2 && (s[0] == '\'' || s[0] == '"' || s[0] == '`'))
             unescape_string(s + 1, n - 2, s[0], out);
@@ -286,7 +304,9 @@ void sql_token_unquote(const char *src, const struct sql_token *tok, struct buf 
         else
             buf_append(out, s, n);
         break;
-    default: buf_append(out, s, n); break;
+    default:
+        buf_append(out, s, n);
+        break;
     }
 }
 

@@ -94,3 +94,17 @@ const char *sql_route_name(enum sql_route r)
         "REMOVE", "PRESIGN", "PUT",          "GET",        "COPY INTO",  "SELECT FROM STAGE"};
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
+
+bool sql_route_is_list_stage(const char *sql, size_t len)
+{
+    struct cursor c;
+    sql_lexer_init(&c.lx, sql, len, SQL_MODE_MYSQL);
+    for (advance(&c); c.tok.type != SQL_TK_EOF && c.tok.type != SQL_TK_ERROR; advance(&c)) {
+        if (sql_token_is(sql, &c.tok, "LIST_STAGE")) {
+            advance(&c);
+            if (sql_token_op(sql, &c.tok, "("))
+                return true;
+        }
+    }
+    return false;
+}

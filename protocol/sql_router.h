@@ -4,6 +4,7 @@
 #ifndef SP_PROTOCOL_SQL_ROUTER_H
 #define SP_PROTOCOL_SQL_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum sql_route {
@@ -24,5 +25,7 @@ enum sql_route {
 
 enum sql_route sql_route_statement(const char *sql, size_t len);
 const char *sql_route_name(enum sql_route r);
+/* A SELECT_STAGE statement that reads LIST_STAGE(...) (not files). */
+bool sql_route_is_list_stage(const char *sql, size_t len);
 
 #endif

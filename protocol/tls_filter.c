@@ -66,8 +66,10 @@ static int classify(struct tls_filter *f, int ret)
     int e = SSL_get_error(f->ssl, ret);
     switch (e) {
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE: return TLS_FILTER_WANT_MORE;
-    case SSL_ERROR_ZERO_RETURN: return TLS_FILTER_CLOSED;
+    case SSL_ERROR_WANT_WRITE:
+        return TLS_FILTER_WANT_MORE;
+    case SSL_ERROR_ZERO_RETURN:
+        return TLS_FILTER_CLOSED;
     default: {
         unsigned long code = ERR_peek_last_error();
         if (code)

@@ -165,7 +165,9 @@ static int add_user(struct config *cfg, const char *name, const char *password)
 static int valid_user_name(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > 32)
+    /* The name becomes a directory of the user stage: it starts with a
+     * letter, digit or '_', so "." and ".." are impossible. */
+    if (n == 0 || n > 32 || !(isalnum((unsigned char)name[0]) || name[0] == '_'))
         return 0;
     for (const char *p = name; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')

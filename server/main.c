@@ -14,9 +14,14 @@ int main(int argc, char **argv)
 {
     struct config cfg;
     switch (config_load(&cfg, argc, argv, environ)) {
-    case CONFIG_EXIT_OK: config_free(&cfg); return 0;
-    case CONFIG_EXIT_USAGE: config_free(&cfg); return 2;
-    case CONFIG_OK: break;
+    case CONFIG_EXIT_OK:
+        config_free(&cfg);
+        return 0;
+    case CONFIG_EXIT_USAGE:
+        config_free(&cfg);
+        return 2;
+    case CONFIG_OK:
+        break;
     }
     /* A client that vanishes must not kill the process. */
     signal(SIGPIPE, SIG_IGN);

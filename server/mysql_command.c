@@ -1,5 +1,6 @@
 /* The command phase: one handler per COM_* command. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "protocol/sql_lexer.h"
@@ -9,6 +10,7 @@
 #include "server/mysql_stmt.h"
 #include "server/process.h"
 #include "server/session.h"
+#include "server/stage_exec.h"
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
@@ -17,9 +19,13 @@ int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t le
     enum sql_route route = sql_route_statement(sql, len);
     c->srv->questions++;
     switch (route) {
-    case SQL_ROUTE_EMPTY: mysql_conn_send_err(c, ER_EMPTY_QUERY); return -1;
-    case SQL_ROUTE_OTHER: return session_execute(c->sess, sql, len);
-    default: mysql_conn_send_err(c, ER_STAGE_NOT_IMPLEMENTED, sql_route_name(route)); return -1;
+    case SQL_ROUTE_EMPTY:
+        mysql_conn_send_err(c, ER_EMPTY_QUERY);
+        return -1;
+    case SQL_ROUTE_OTHER:
+        return session_execute(c->sess, sql, len);
+    default:
+        return stage_exec_statement(c, route, sql, len);
     }
 }
 
@@ -32,11 +38,14 @@ static void parse_error_near(struct mysql_conn *c, const char *sql, size_t start
     mysql_conn_send_err(c, ER_PARSE, near, 1);
 }
 
-static void com_query(struct mysql_conn *c, const char *sql, size_t len)
+/* Runs the statements of a query in order; stops at the first error. A
+ * statement that goes asynchronous keeps the rest for later. */
+static void run_statements(struct mysql_conn *c, const char *sql, size_t len, bool first)
 {
     size_t pos = 0, start, slen;
     if (!sql_split_next(sql, len, &pos, &start, &slen)) {
-        mysql_conn_send_err(c, ER_EMPTY_QUERY);
+        if (first)
+            mysql_conn_send_err(c, ER_EMPTY_QUERY);
         return;
     }
     for (;;) {
@@ -48,6 +57,15 @@ static void com_query(struct mysql_conn *c, const char *sql, size_t len)
         }
         c->sess->more_results = more ? SERVER_MORE_RESULTS_EXISTS : 0;
         int rc = mysql_command_run_statement(c, sql + start, slen);
+        if (rc == 1) {
+            if (more) {
+                c->rest_len = len - next_start;
+                c->rest_sql = strndup(sql + next_start, c->rest_len);
+                if (!c->rest_sql)
+                    c->rest_len = 0;
+            }
+            return;
+        }
         c->sess->more_results = 0;
         if (rc < 0 || !more || c->state != MYSQL_CONN_COMMAND)
             return;
@@ -55,6 +73,33 @@ static void com_query(struct mysql_conn *c, const char *sql, size_t len)
         start = next_start;
         slen = next_len;
     }
+}
+
+static void com_query(struct mysql_conn *c, const char *sql, size_t len)
+{
+    run_statements(c, sql, len, true);
+}
+
+void mysql_command_statement_done(struct mysql_conn *c, int rc)
+{
+    char *rest = c->rest_sql;
+    size_t rest_len = c->rest_len;
+    c->rest_sql = NULL;
+    c->rest_len = 0;
+    if (c->sess)
+        c->sess->more_results = 0;
+    bool open = !c->free_when_idle && c->state == MYSQL_CONN_COMMAND;
+    if (open && rc == 0 && rest) {
+        /* the next statement may go asynchronous in turn */
+        c->busy = false;
+        run_statements(c, rest, rest_len, false);
+        free(rest);
+        if (!c->busy)
+            mysql_conn_async_end(c);
+        return;
+    }
+    free(rest);
+    mysql_conn_async_end(c);
 }
 
 static void com_init_db(struct mysql_conn *c, const char *db, size_t len)
@@ -127,24 +172,52 @@ void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     c->command_started_ms = uv_now(c->srv->loop);
     c->binary_rows = false;
     switch (cmd) {
-    case COM_QUIT: mysql_conn_close(c, "COM_QUIT"); break;
-    case COM_PING: mysql_conn_send_ok(c, 0, 0, NULL); break;
-    case COM_QUERY: com_query(c, (const char *)arg, arg_len); break;
-    case COM_INIT_DB: com_init_db(c, (const char *)arg, arg_len); break;
-    case COM_FIELD_LIST: com_field_list(c, arg, arg_len); break;
-    case COM_STATISTICS: com_statistics(c); break;
-    case COM_SET_OPTION: com_set_option(c, arg, arg_len); break;
+    case COM_QUIT:
+        mysql_conn_close(c, "COM_QUIT");
+        break;
+    case COM_PING:
+        mysql_conn_send_ok(c, 0, 0, NULL);
+        break;
+    case COM_QUERY:
+        com_query(c, (const char *)arg, arg_len);
+        break;
+    case COM_INIT_DB:
+        com_init_db(c, (const char *)arg, arg_len);
+        break;
+    case COM_FIELD_LIST:
+        com_field_list(c, arg, arg_len);
+        break;
+    case COM_STATISTICS:
+        com_statistics(c);
+        break;
+    case COM_SET_OPTION:
+        com_set_option(c, arg, arg_len);
+        break;
     case COM_RESET_CONNECTION:
         session_reset(c->sess);
         mysql_conn_send_ok(c, 0, 0, NULL);
         break;
-    case COM_CHANGE_USER: mysql_handshake_change_user(c, p, len); break;
-    case COM_PROCESS_KILL: com_process_kill(c, arg, arg_len); break;
-    case COM_STMT_PREPARE: stmt_prepare(c, arg, arg_len); break;
-    case COM_STMT_EXECUTE: stmt_execute(c, arg, arg_len); break;
-    case COM_STMT_SEND_LONG_DATA: stmt_send_long_data(c, arg, arg_len); break;
-    case COM_STMT_RESET: stmt_reset(c, arg, arg_len); break;
-    case COM_STMT_CLOSE: stmt_close(c, arg, arg_len); break;
+    case COM_CHANGE_USER:
+        mysql_handshake_change_user(c, p, len);
+        break;
+    case COM_PROCESS_KILL:
+        com_process_kill(c, arg, arg_len);
+        break;
+    case COM_STMT_PREPARE:
+        stmt_prepare(c, arg, arg_len);
+        break;
+    case COM_STMT_EXECUTE:
+        stmt_execute(c, arg, arg_len);
+        break;
+    case COM_STMT_SEND_LONG_DATA:
+        stmt_send_long_data(c, arg, arg_len);
+        break;
+    case COM_STMT_RESET:
+        stmt_reset(c, arg, arg_len);
+        break;
+    case COM_STMT_CLOSE:
+        stmt_close(c, arg, arg_len);
+        break;
     default:
         LOGC(LOG_DEBUG, c, "unknown command 0x%02x", cmd);
         mysql_conn_send_err(c, ER_UNKNOWN_COM);

@@ -27,9 +27,8 @@ static void start_reading(struct mysql_conn *c);
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
-static void close_cb(uv_handle_t *h)
+static void conn_free(struct mysql_conn *c)
 {
-    struct mysql_conn *c = h->data;
     struct server *srv = c->srv;
     mysql_asm_free(&c->in);
     buf_free(&c->out);
@@ -37,8 +36,47 @@ static void close_cb(uv_handle_t *h)
     tls_filter_free(c->tls);
     session_free(c->sess);
     mysql_auth_pending_clear(&c->auth);
+    free(c->rest_sql);
     free(c);
     server_connection_gone(srv);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    struct mysql_conn *c = h->data;
+    /* A storage or catalog callback still points here: it frees us. */
+    if (!c->busy) {
+        conn_free(c);
+        return;
+    }
+    c->free_when_idle = true;
+    if (c->on_drain) {
+        /* a streaming answer waits for a client that is gone: let it stop */
+        void (*drain)(struct mysql_conn *) = c->on_drain;
+        c->on_drain = NULL;
+        drain(c);
+    }
+}
+
+void mysql_conn_async_begin(struct mysql_conn *c)
+{
+    c->busy = true;
+}
+
+static void resume_input(struct mysql_conn *c);
+
+bool mysql_conn_async_end(struct mysql_conn *c)
+{
+    c->busy = false;
+    if (c->free_when_idle) {
+        conn_free(c);
+        return false;
+    }
+    if (c->state == MYSQL_CONN_CLOSING)
+        return false;
+    mysql_conn_flush(c);
+    resume_input(c);
+    return true;
 }
 
 static const char *const state_names[] = {"handshake", "auth-switch", "auth-full", "command",
@@ -93,19 +131,38 @@ static void write_cb(uv_write_t *req, int status)
         mysql_conn_close(c, "done");
         return;
     }
-    /* The client caught up: take its next commands. */
-    if (!c->reading && c->write_pending < WRITE_HIGH_WATER / 2 && !c->close_after_flush) {
-        if (c->unread.len > 0) {
-            struct buf pending = c->unread;
-            buf_init(&c->unread);
-            conn_process(c, pending.data, pending.len);
-            buf_free(&pending);
-            mysql_conn_flush(c);
+    if (c->write_pending < WRITE_HIGH_WATER / 2) {
+        if (c->on_drain) {
+            void (*drain)(struct mysql_conn *) = c->on_drain;
+            c->on_drain = NULL;
+            drain(c); /* a streaming answer produces its next part */
+            return;
         }
-        if (c->state != MYSQL_CONN_CLOSING && c->unread.len == 0 &&
-            c->write_pending < WRITE_HIGH_WATER)
-            start_reading(c);
+        /* The client caught up: take its next commands. */
+        resume_input(c);
     }
+}
+
+bool mysql_conn_backlogged(const struct mysql_conn *c)
+{
+    return c->write_pending + c->out.len >= WRITE_HIGH_WATER;
+}
+
+/* Processes what arrived while we could not, then reads again. */
+static void resume_input(struct mysql_conn *c)
+{
+    if (c->reading || c->busy || c->close_after_flush || c->state == MYSQL_CONN_CLOSING)
+        return;
+    if (c->unread.len > 0) {
+        struct buf pending = c->unread;
+        buf_init(&c->unread);
+        conn_process(c, pending.data, pending.len);
+        buf_free(&pending);
+        mysql_conn_flush(c);
+    }
+    if (c->state != MYSQL_CONN_CLOSING && !c->busy && c->unread.len == 0 &&
+        c->write_pending < WRITE_HIGH_WATER)
+        start_reading(c);
 }
 
 static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
@@ -254,7 +311,7 @@ static void fail_packet(struct mysql_conn *c, enum mysql_asm_status st)
 
 static bool can_process_more(const struct mysql_conn *c)
 {
-    return c->state != MYSQL_CONN_CLOSING && !c->close_after_flush &&
+    return c->state != MYSQL_CONN_CLOSING && !c->close_after_flush && !c->busy &&
            c->write_pending + c->out.len < WRITE_HIGH_WATER;
 }
 

@@ -49,7 +49,15 @@ struct mysql_conn {
     bool close_after_flush;
     bool reading;
     bool peer_loopback;
-    bool binary_rows; /* rows go out in the binary protocol (COM_STMT_EXECUTE) */
+    bool binary_rows;    /* rows go out in the binary protocol (COM_STMT_EXECUTE) */
+    bool busy;           /* a command is waiting for storage or the catalog */
+    bool free_when_idle; /* closed while busy: freed when the command ends */
+    /* called once the client has read most of our output (backpressure) */
+    void (*on_drain)(struct mysql_conn *c);
+    void *drain_arg;
+    /* the statements of a multi-statement query left after a busy one */
+    char *rest_sql;
+    size_t rest_len;
     uint64_t connected_ms;
     uint64_t command_started_ms;
     struct mysql_asm in;
@@ -83,6 +91,16 @@ void mysql_conn_close(struct mysql_conn *c, const char *reason);
 void mysql_conn_close_after_flush(struct mysql_conn *c, const char *reason);
 
 void mysql_conn_authenticated(struct mysql_conn *c);
+
+/* A command that completes later: no further input is read meanwhile. The
+ * connection stays allocated until mysql_conn_async_end, even if closed. */
+void mysql_conn_async_begin(struct mysql_conn *c);
+/* Ends it; returns false when the connection was closed meanwhile (and is
+ * now freed: do not touch it). */
+bool mysql_conn_async_end(struct mysql_conn *c);
+
+/* True while the client is behind: stop producing until on_drain runs. */
+bool mysql_conn_backlogged(const struct mysql_conn *c);
 
 /* Status flags for OK/EOF packets (autocommit, transaction). */
 uint16_t mysql_conn_status(const struct mysql_conn *c);

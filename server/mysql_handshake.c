@@ -225,15 +225,20 @@ static void handle_response(struct mysql_conn *c, const uint8_t *p, size_t len)
 void mysql_handshake_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     switch (c->state) {
-    case MYSQL_CONN_HANDSHAKE: handle_response(c, p, len); break;
-    case MYSQL_CONN_AUTH_SWITCH: verify_answer(c, required_plugin(c), p, len); break;
+    case MYSQL_CONN_HANDSHAKE:
+        handle_response(c, p, len);
+        break;
+    case MYSQL_CONN_AUTH_SWITCH:
+        verify_answer(c, required_plugin(c), p, len);
+        break;
     case MYSQL_CONN_AUTH_FULL:
         if (mysql_cleartext_verify(&c->auth.account->verifier, p, len))
             auth_succeeded(c, false);
         else
             deny(c, c->auth.user, true);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 

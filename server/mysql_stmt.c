@@ -228,9 +228,8 @@ void stmt_execute(struct mysql_conn *c, const uint8_t *p, size_t len)
         mysql_conn_close(c, "out of memory");
         return;
     }
-    c->binary_rows = true;
+    c->binary_rows = true; /* until the next command, even if this one goes asynchronous */
     mysql_command_run_statement(c, (const char *)sql.data, sql.len);
-    c->binary_rows = false;
     buf_free(&sql);
 }
 

@@ -19,7 +19,11 @@ void stmt_close(struct mysql_conn *c, const uint8_t *p, size_t len);
 void stmt_close_all(struct session *s);
 
 /* Runs one statement: stage statements to the stage module, the rest to the
- * session layer. Returns 0 on success, -1 when an error was sent. */
+ * session layer. Returns 0 on success, -1 when an error was sent, 1 when the
+ * statement went asynchronous (mysql_command_statement_done follows). */
 int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t len);
+/* An asynchronous statement sent its answer (rc 0) or an error (rc -1):
+ * runs the rest of its query, then takes input again. */
+void mysql_command_statement_done(struct mysql_conn *c, int rc);
 
 #endif

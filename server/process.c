@@ -10,6 +10,7 @@
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/mysql_conn.h"
+#include "server/stage_exec.h"
 #include "server/tls_cert.h"
 
 #define JANITOR_INTERVAL_MS 1000
@@ -63,6 +64,8 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
         return -1;
     }
     if (ensure_data_dir(cfg->data_dir) < 0)
+        return -1;
+    if (stage_module_init(srv) < 0)
         return -1;
     if (users_load(&srv->users, cfg) < 0) {
         log_error("out of memory loading users");
@@ -225,6 +228,7 @@ int server_start(struct server *srv)
 
 void server_free(struct server *srv)
 {
+    stage_module_free(srv);
     users_free(&srv->users);
     if (srv->tls_ctx)
         SSL_CTX_free(srv->tls_ctx);

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "protocol/buf.h"
+#include "server/catalog.h"
 #include "server/config.h"
 #include "server/list.h"
 #include "server/users.h"
@@ -19,6 +20,7 @@ struct server {
     uv_loop_t *loop;
     struct config *cfg;
     struct user_table users;
+    struct catalog catalog;
     SSL_CTX *tls_ctx; /* NULL: TLS not offered */
     uv_tcp_t mysql_listener;
     uv_tcp_t http_listener;

@@ -43,6 +43,9 @@ int vtable_load(struct session *s, const char *schema, const char *table, struct
 /* Runs a SELECT statement; sends its result or an error. 0 / -1 as
  * session_execute. */
 int eval_select(struct session *s, const char *sql, size_t len);
+/* The same, with the rows of a table function (FROM name(...)) provided. */
+int eval_select_with_table(struct session *s, const char *sql, size_t len, const char *name,
+                           struct vtable_rows *rows);
 
 /* Sends a table as a result set, optionally filtered: SHOW ... LIKE 'p'
  * (on the first column) or SHOW ... WHERE expr (from `where_at` to the end

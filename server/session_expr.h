@@ -157,6 +157,7 @@ struct table_ref {
     const char *name;
     const char *alias;
     bool left_join;
+    bool is_function; /* name(...): a table function such as LIST_STAGE */
 };
 
 struct select_stmt {
@@ -187,6 +188,9 @@ struct parser {
     struct vtable_rows *tables[8];
     int ntables;
     struct select_stmt *stmt;
+    /* a table function's rows, provided by the caller (not freed here) */
+    const char *preset_name;
+    struct vtable_rows *preset;
 };
 
 struct row_ctx {

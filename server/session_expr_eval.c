@@ -109,30 +109,50 @@ static struct val eval_binop(struct evaluator *ev, struct node *n, const struct 
     if (a.t == V_NULL || b.t == V_NULL)
         return v_null();
     switch (n->op) {
-    case OP_XOR: return v_int(v_true(&a) != v_true(&b));
-    case OP_EQ: return v_int(ex_compare(&a, &b) == 0);
-    case OP_NE: return v_int(ex_compare(&a, &b) != 0);
-    case OP_LT: return v_int(ex_compare(&a, &b) < 0);
-    case OP_LE: return v_int(ex_compare(&a, &b) <= 0);
-    case OP_GT: return v_int(ex_compare(&a, &b) > 0);
-    case OP_GE: return v_int(ex_compare(&a, &b) >= 0);
-    default: break;
+    case OP_XOR:
+        return v_int(v_true(&a) != v_true(&b));
+    case OP_EQ:
+        return v_int(ex_compare(&a, &b) == 0);
+    case OP_NE:
+        return v_int(ex_compare(&a, &b) != 0);
+    case OP_LT:
+        return v_int(ex_compare(&a, &b) < 0);
+    case OP_LE:
+        return v_int(ex_compare(&a, &b) <= 0);
+    case OP_GT:
+        return v_int(ex_compare(&a, &b) > 0);
+    case OP_GE:
+        return v_int(ex_compare(&a, &b) >= 0);
+    default:
+        break;
     }
     if (a.t == V_INT && b.t == V_INT && n->op != OP_DIV) {
         switch (n->op) {
-        case OP_ADD: return v_int(a.i + b.i);
-        case OP_SUB: return v_int(a.i - b.i);
-        case OP_MUL: return v_int(a.i * b.i);
-        case OP_IDIV: return b.i ? v_int(a.i / b.i) : v_null();
-        case OP_MOD: return b.i ? v_int(a.i % b.i) : v_null();
-        default: break;
+        case OP_ADD:
+            return v_int(a.i + b.i);
+        case OP_SUB:
+            return v_int(a.i - b.i);
+        case OP_MUL:
+            return v_int(a.i * b.i);
+        case OP_IDIV:
+            return b.i ? v_int(a.i / b.i) : v_null();
+        case OP_MOD:
+            return b.i ? v_int(a.i % b.i) : v_null();
+        default:
+            break;
         }
     }
     double x = v_num(&a), y = v_num(&b), z;
     switch (n->op) {
-    case OP_ADD: z = x + y; break;
-    case OP_SUB: z = x - y; break;
-    case OP_MUL: z = x * y; break;
+    case OP_ADD:
+        z = x + y;
+        break;
+    case OP_SUB:
+        z = x - y;
+        break;
+    case OP_MUL:
+        z = x * y;
+        break;
     case OP_DIV:
         if (y == 0)
             return v_null();
@@ -406,7 +426,8 @@ struct val ex_eval(struct evaluator *ev, struct node *n, const struct row_ctx *r
 {
     struct val v;
     switch (n->k) {
-    case N_LIT: return n->lit;
+    case N_LIT:
+        return n->lit;
     case N_SYSVAR: {
         const struct sysvar_def *d = sysvar_find(n->name, n->name_len);
         const char *s = session_var_get(ev->s, d, n->global);
@@ -424,8 +445,10 @@ struct val ex_eval(struct evaluator *ev, struct node *n, const struct row_ctx *r
         const char *s = session_user_var_get(ev->s, n->name, n->name_len, &is_int);
         return is_int && s ? v_int(strtoll(s, NULL, 10)) : v_cstr(s);
     }
-    case N_COL: return eval_col(ev, n, r);
-    case N_FUNC: return eval_func(ev, n, r);
+    case N_COL:
+        return eval_col(ev, n, r);
+    case N_FUNC:
+        return eval_func(ev, n, r);
     case N_NEG:
         v = ex_eval(ev, n->args[0], r);
         if (v.t == V_INT)
@@ -436,9 +459,14 @@ struct val ex_eval(struct evaluator *ev, struct node *n, const struct row_ctx *r
         v.t = V_DOUBLE;
         v.s = NULL;
         return v;
-    case N_NOT: v = ex_eval(ev, n->args[0], r); return v.t == V_NULL ? v : v_int(!v_true(&v));
-    case N_BIN: return eval_binop(ev, n, r);
-    case N_ISNULL: v = ex_eval(ev, n->args[0], r); return v_int((v.t == V_NULL) != n->neg);
+    case N_NOT:
+        v = ex_eval(ev, n->args[0], r);
+        return v.t == V_NULL ? v : v_int(!v_true(&v));
+    case N_BIN:
+        return eval_binop(ev, n, r);
+    case N_ISNULL:
+        v = ex_eval(ev, n->args[0], r);
+        return v_int((v.t == V_NULL) != n->neg);
     case N_ISBOOL:
         v = ex_eval(ev, n->args[0], r);
         return v_int((v.t != V_NULL && v_true(&v) == n->bool_value) != n->neg);
@@ -549,7 +577,8 @@ bool ex_resolve(struct resolver *rs, struct node *n)
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
     for (int i = 0; i < n->nargs; i++)
         if (!ex_resolve(rs, n->args[i]))
@@ -647,7 +676,8 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
         return i < n->nargs ? ex_column_for(s, n->args[i], t)
                             : ex_typed(NULL, MYSQL_TYPE_VAR_STRING);
     }
-    case N_NEG: return ex_column_for(s, n->args[0], t);
+    case N_NEG:
+        return ex_column_for(s, n->args[0], t);
     case N_BIN:
         if (n->op >= OP_ADD) {
             struct mysql_column a = ex_column_for(s, n->args[0], t),
@@ -660,6 +690,7 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
     case N_CASE:
         return n->nargs > 2 ? ex_column_for(s, n->args[2], t)
                             : ex_typed(NULL, MYSQL_TYPE_VAR_STRING);
-    default: return ex_typed(NULL, MYSQL_TYPE_LONGLONG);
+    default:
+        return ex_typed(NULL, MYSQL_TYPE_LONGLONG);
     }
 }

@@ -433,11 +433,15 @@ static struct node *parse_primary(struct parser *p)
 {
     const struct sql_token *t = px_cur(p);
     switch (t->type) {
-    case SQL_TK_NUMBER: return parse_number(p);
-    case SQL_TK_STRING: return parse_string_literal(p);
+    case SQL_TK_NUMBER:
+        return parse_number(p);
+    case SQL_TK_STRING:
+        return parse_string_literal(p);
     case SQL_TK_IDENT:
-    case SQL_TK_QIDENT: return parse_ident(p);
-    case SQL_TK_SYSVAR: return parse_sysvar(p);
+    case SQL_TK_QIDENT:
+        return parse_ident(p);
+    case SQL_TK_SYSVAR:
+        return parse_sysvar(p);
     case SQL_TK_AT: {
         struct node *n = new_node(p, N_USERVAR);
         if (!n)
@@ -461,7 +465,8 @@ static struct node *parse_primary(struct parser *p)
             return n;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     px_syntax_error(p);
     return NULL;
@@ -738,7 +743,8 @@ void px_free(struct parser *p)
 {
     free(p->toks);
     for (int i = 0; i < p->ntables; i++)
-        vtable_rows_free(p->tables[i]);
+        if (p->tables[i] != p->preset)
+            vtable_rows_free(p->tables[i]);
 }
 
 int px_finish(struct parser *p, int rc)

@@ -82,8 +82,16 @@ static bool parse_table_ref(struct parser *p, struct table_ref *ref)
     }
     ref->name = px_text(p, t);
     p->pos++;
-    if (px_is_op(p, ".") &&
-        (px_peek(p, 1)->type == SQL_TK_IDENT || px_peek(p, 1)->type == SQL_TK_QIDENT)) {
+    if (px_is_op(p, "(")) {
+        /* a table function: its arguments were read by whoever provides it */
+        int depth = 0;
+        do {
+            depth += px_is_op(p, "(") - px_is_op(p, ")");
+            p->pos++;
+        } while (depth > 0 && px_cur(p)->type != SQL_TK_EOF);
+        ref->is_function = true;
+    } else if (px_is_op(p, ".") &&
+               (px_peek(p, 1)->type == SQL_TK_IDENT || px_peek(p, 1)->type == SQL_TK_QIDENT)) {
         ref->schema = ref->name;
         ref->name = px_text(p, px_peek(p, 1));
         p->pos += 2;
@@ -568,6 +576,14 @@ static bool load_tables(struct parser *p, struct select_stmt *st, struct vtable_
 {
     for (int i = 0; i < st->ntables; i++) {
         struct table_ref *ref = &st->tables[i];
+        if (ref->is_function) {
+            if (!p->preset || strcasecmp(ref->name, p->preset_name) != 0) {
+                fail(p, ER_NOT_SUPPORTED_YET, "this table function");
+                return false;
+            }
+            p->tables[p->ntables++] = p->preset;
+            continue;
+        }
         const char *schema = ref->schema ? ref->schema : p->s->database;
         if (!schema) {
             fail(p, ER_NO_DB, "");
@@ -619,8 +635,14 @@ static int run_join(struct parser *p, struct select_stmt *st)
 
 int eval_select(struct session *s, const char *sql, size_t len)
 {
+    return eval_select_with_table(s, sql, len, NULL, NULL);
+}
+
+int eval_select_with_table(struct session *s, const char *sql, size_t len, const char *name,
+                           struct vtable_rows *rows)
+{
     struct arena a = {0};
-    struct parser p = {.s = s, .a = &a};
+    struct parser p = {.s = s, .a = &a, .preset_name = name, .preset = rows};
     struct select_stmt st;
     struct vtable_rows tables[8];
     int rc = -1;

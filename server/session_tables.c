@@ -496,7 +496,9 @@ int show_table_build(struct session *s, enum show_kind kind, const struct show_a
     case SHOW_VARIABLES:
         vtable_rows_init(out, COLS(variables_cols));
         return fill_variables(s, out, args->global);
-    case SHOW_STATUS: vtable_rows_init(out, COLS(variables_cols)); return fill_status(s, out);
+    case SHOW_STATUS:
+        vtable_rows_init(out, COLS(variables_cols));
+        return fill_status(s, out);
     case SHOW_DATABASES: {
         vtable_rows_init(out, COLS(databases_cols));
         static const char *const dbs[] = {"information_schema", SESSION_STAGE_DB};
@@ -517,21 +519,39 @@ int show_table_build(struct session *s, enum show_kind kind, const struct show_a
     case SHOW_CHARSET:
         vtable_rows_init(out, COLS(show_charset_cols));
         return fill_show_charset(s, out);
-    case SHOW_ENGINES: vtable_rows_init(out, COLS(show_engines_cols)); return 0;
-    case SHOW_PLUGINS: vtable_rows_init(out, COLS(show_plugins_cols)); return 0;
-    case SHOW_WARNINGS: vtable_rows_init(out, COLS(warnings_cols)); return fill_warnings(s, out);
+    case SHOW_ENGINES:
+        vtable_rows_init(out, COLS(show_engines_cols));
+        return 0;
+    case SHOW_PLUGINS:
+        vtable_rows_init(out, COLS(show_plugins_cols));
+        return 0;
+    case SHOW_WARNINGS:
+        vtable_rows_init(out, COLS(warnings_cols));
+        return fill_warnings(s, out);
     case SHOW_GRANTS:
         vtable_rows_init(out, grants_cols, 1);
         return fill_grants(s, out, name_buf, name_len);
     case SHOW_PROCESSLIST:
         vtable_rows_init(out, COLS(show_processlist_cols));
         return fill_processlist(s, out);
-    case SHOW_TABLE_STATUS: vtable_rows_init(out, COLS(table_status_cols)); return 0;
-    case SHOW_PRIVILEGES: vtable_rows_init(out, COLS(show_privileges_cols)); return 0;
-    case SHOW_TRIGGERS: vtable_rows_init(out, COLS(show_triggers_cols)); return 0;
-    case SHOW_EVENTS: vtable_rows_init(out, COLS(show_events_cols)); return 0;
-    case SHOW_ROUTINE_STATUS: vtable_rows_init(out, COLS(routine_status_cols)); return 0;
-    case SHOW_REPLICATION_STATUS: vtable_rows_init(out, COLS(replication_cols)); return 0;
+    case SHOW_TABLE_STATUS:
+        vtable_rows_init(out, COLS(table_status_cols));
+        return 0;
+    case SHOW_PRIVILEGES:
+        vtable_rows_init(out, COLS(show_privileges_cols));
+        return 0;
+    case SHOW_TRIGGERS:
+        vtable_rows_init(out, COLS(show_triggers_cols));
+        return 0;
+    case SHOW_EVENTS:
+        vtable_rows_init(out, COLS(show_events_cols));
+        return 0;
+    case SHOW_ROUTINE_STATUS:
+        vtable_rows_init(out, COLS(routine_status_cols));
+        return 0;
+    case SHOW_REPLICATION_STATUS:
+        vtable_rows_init(out, COLS(replication_cols));
+        return 0;
     case SHOW_CREATE_DATABASE:
         vtable_rows_init(out, COLS(create_db_cols));
         return fill_create_database(s, out, args->db);

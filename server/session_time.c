@@ -120,27 +120,65 @@ void time_format_mysql(int64_t secs, bool is_time, const char *fmt, size_t fmt_l
         char c = fmt[++i];
         int h12 = (int)(hours % 12 == 0 ? 12 : hours % 12);
         switch (c) {
-        case 'Y': snprintf(piece, sizeof(piece), "%04d", tm.tm_year + 1900); break;
-        case 'y': snprintf(piece, sizeof(piece), "%02d", (tm.tm_year + 1900) % 100); break;
-        case 'm': snprintf(piece, sizeof(piece), "%02d", tm.tm_mon + 1); break;
-        case 'c': snprintf(piece, sizeof(piece), "%d", tm.tm_mon + 1); break;
-        case 'M': snprintf(piece, sizeof(piece), "%s", months[tm.tm_mon]); break;
-        case 'b': snprintf(piece, sizeof(piece), "%.3s", months[tm.tm_mon]); break;
-        case 'd': snprintf(piece, sizeof(piece), "%02d", tm.tm_mday); break;
-        case 'e': snprintf(piece, sizeof(piece), "%d", tm.tm_mday); break;
-        case 'j': snprintf(piece, sizeof(piece), "%03d", tm.tm_yday + 1); break;
-        case 'W': snprintf(piece, sizeof(piece), "%s", days[tm.tm_wday]); break;
-        case 'a': snprintf(piece, sizeof(piece), "%.3s", days[tm.tm_wday]); break;
-        case 'H': snprintf(piece, sizeof(piece), "%02lld", hours); break;
-        case 'k': snprintf(piece, sizeof(piece), "%lld", hours); break;
+        case 'Y':
+            snprintf(piece, sizeof(piece), "%04d", tm.tm_year + 1900);
+            break;
+        case 'y':
+            snprintf(piece, sizeof(piece), "%02d", (tm.tm_year + 1900) % 100);
+            break;
+        case 'm':
+            snprintf(piece, sizeof(piece), "%02d", tm.tm_mon + 1);
+            break;
+        case 'c':
+            snprintf(piece, sizeof(piece), "%d", tm.tm_mon + 1);
+            break;
+        case 'M':
+            snprintf(piece, sizeof(piece), "%s", months[tm.tm_mon]);
+            break;
+        case 'b':
+            snprintf(piece, sizeof(piece), "%.3s", months[tm.tm_mon]);
+            break;
+        case 'd':
+            snprintf(piece, sizeof(piece), "%02d", tm.tm_mday);
+            break;
+        case 'e':
+            snprintf(piece, sizeof(piece), "%d", tm.tm_mday);
+            break;
+        case 'j':
+            snprintf(piece, sizeof(piece), "%03d", tm.tm_yday + 1);
+            break;
+        case 'W':
+            snprintf(piece, sizeof(piece), "%s", days[tm.tm_wday]);
+            break;
+        case 'a':
+            snprintf(piece, sizeof(piece), "%.3s", days[tm.tm_wday]);
+            break;
+        case 'H':
+            snprintf(piece, sizeof(piece), "%02lld", hours);
+            break;
+        case 'k':
+            snprintf(piece, sizeof(piece), "%lld", hours);
+            break;
         case 'h':
-        case 'I': snprintf(piece, sizeof(piece), "%02d", h12); break;
-        case 'l': snprintf(piece, sizeof(piece), "%d", h12); break;
-        case 'i': snprintf(piece, sizeof(piece), "%02d", minutes); break;
+        case 'I':
+            snprintf(piece, sizeof(piece), "%02d", h12);
+            break;
+        case 'l':
+            snprintf(piece, sizeof(piece), "%d", h12);
+            break;
+        case 'i':
+            snprintf(piece, sizeof(piece), "%02d", minutes);
+            break;
         case 's':
-        case 'S': snprintf(piece, sizeof(piece), "%02d", seconds); break;
-        case 'f': snprintf(piece, sizeof(piece), "000000"); break;
-        case 'p': snprintf(piece, sizeof(piece), "%s", hours % 24 < 12 ? "AM" : "PM"); break;
+        case 'S':
+            snprintf(piece, sizeof(piece), "%02d", seconds);
+            break;
+        case 'f':
+            snprintf(piece, sizeof(piece), "000000");
+            break;
+        case 'p':
+            snprintf(piece, sizeof(piece), "%s", hours % 24 < 12 ? "AM" : "PM");
+            break;
         case 'T':
             snprintf(piece, sizeof(piece), "%02lld:%02d:%02d", hours, minutes, seconds);
             break;
@@ -148,7 +186,9 @@ void time_format_mysql(int64_t secs, bool is_time, const char *fmt, size_t fmt_l
             snprintf(piece, sizeof(piece), "%02d:%02d:%02d %s", h12, minutes, seconds,
                      hours % 24 < 12 ? "AM" : "PM");
             break;
-        default: snprintf(piece, sizeof(piece), "%c", c); break;
+        default:
+            snprintf(piece, sizeof(piece), "%c", c);
+            break;
         }
         for (const char *q = piece; *q && n + 1 < cap; q++)
             out[n++] = *q;

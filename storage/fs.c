@@ -616,7 +616,9 @@ static void writer_work_cb(uv_work_t *work)
         if (w->status < 0)
             writer_discard(w);
         break;
-    case W_ABORT: writer_discard(w); break;
+    case W_ABORT:
+        writer_discard(w);
+        break;
     }
 }
 

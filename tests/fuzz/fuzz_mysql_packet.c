@@ -26,10 +26,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             while (mysql_rd_left(&r) > 0 && !r.err) {
                 size_t n;
                 switch (mysql_rd_u8(&r) % 4) {
-                case 0: mysql_rd_lenenc(&r, NULL); break;
-                case 1: mysql_rd_lenenc_str(&r, &n); break;
-                case 2: mysql_rd_nul_str(&r, &n); break;
-                default: mysql_rd_u32(&r); break;
+                case 0:
+                    mysql_rd_lenenc(&r, NULL);
+                    break;
+                case 1:
+                    mysql_rd_lenenc_str(&r, &n);
+                    break;
+                case 2:
+                    mysql_rd_nul_str(&r, &n);
+                    break;
+                default:
+                    mysql_rd_u32(&r);
+                    break;
                 }
             }
             mysql_asm_next(&a);

@@ -1,0 +1,436 @@
+#include "protocol/stage_sql.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "protocol/buf.h"
+#include "protocol/sql_lexer.h"
+
+struct parser {
+    const char *src;
+    size_t len;
+    struct sql_lexer lx;
+    struct sql_token tok;
+    struct stage_stmt *st;
+};
+
+static void next(struct parser *p)
+{
+    sql_lexer_next(&p->lx, &p->tok);
+}
+
+static bool kw(struct parser *p, const char *k)
+{
+    if (!sql_token_is(p->src, &p->tok, k))
+        return false;
+    next(p);
+    return true;
+}
+
+static bool op(struct parser *p, const char *o)
+{
+    if (!sql_token_op(p->src, &p->tok, o))
+        return false;
+    next(p);
+    return true;
+}
+
+static int fail(struct parser *p, int code, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(struct parser *p, int code, const char *name, const char *fmt, ...)
+{
+    if (p->st->err_code)
+        return -1;
+    p->st->err_code = code;
+    p->st->err_name = name;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->st->err_msg, sizeof(p->st->err_msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int syntax(struct parser *p, const char *expected)
+{
+    size_t at = p->tok.start < p->len ? p->tok.start : p->len;
+    size_t n = p->len - at < 60 ? p->len - at : 60;
+    if (p->tok.type == SQL_TK_EOF)
+        return fail(p, 1005, "SyntaxException", "unexpected end of statement, expected %s",
+                    expected);
+    return fail(p, 1005, "SyntaxException", "unexpected `%.*s`, expected %s", (int)n, p->src + at,
+                expected);
+}
+
+static char *text(struct parser *p)
+{
+    struct buf b;
+    buf_init(&b);
+    sql_token_unquote(p->src, &p->tok, &b);
+    char *s = strndup(b.data ? (const char *)b.data : "", b.len);
+    buf_free(&b);
+    return s;
+}
+
+bool stage_name_valid(const char *name)
+{
+    if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '$'))
+            return false;
+    return strlen(name) <= 255;
+}
+
+/* A stage name: a plain identifier, or '~'. Quoted names are refused:
+ * '@name' could never address them. */
+static int stage_name(struct parser *p, bool allow_user)
+{
+    if (p->tok.type == SQL_TK_QIDENT || p->tok.type == SQL_TK_STRING)
+        return fail(p, 1005, "SyntaxException",
+                    "stage name must be a plain identifier, quoted names are not allowed");
+    if (sql_token_op(p->src, &p->tok, "~")) {
+        if (!allow_user)
+            return syntax(p, "a stage name");
+        p->st->name = strdup("~");
+        next(p);
+        return 0;
+    }
+    if (p->tok.type != SQL_TK_IDENT)
+        return syntax(p, "a stage name");
+    p->st->name = text(p);
+    next(p);
+    if (!p->st->name)
+        return fail(p, 1005, "SyntaxException", "out of memory");
+    if (!stage_name_valid(p->st->name))
+        return fail(p, 1005, "SyntaxException", "invalid stage name `%s`", p->st->name);
+    return 0;
+}
+
+static int add_option(struct stage_option **opts, size_t *n, char *key, char *value)
+{
+    for (char *c = key; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*opts)[i].key, key) == 0) { /* the last one wins */
+            free((*opts)[i].value);
+            (*opts)[i].value = value;
+            free(key);
+            return 0;
+        }
+    }
+    struct stage_option *o = realloc(*opts, (*n + 1) * sizeof(*o));
+    if (!o) {
+        free(key);
+        free(value);
+        return -ENOMEM;
+    }
+    *opts = o;
+    o[*n].key = key;
+    o[*n].value = value;
+    (*n)++;
+    return 0;
+}
+
+/* ( key = value [,] ... ): values are strings, numbers, identifiers
+ * (TRUE, CSV, NONE...) or a parenthesised list (NULL_IF = ('a', 'b')). */
+static int options(struct parser *p, struct stage_option **opts, size_t *n)
+{
+    if (!op(p, "=") || !op(p, "("))
+        return syntax(p, "= (");
+    while (!op(p, ")")) {
+        if (p->tok.type != SQL_TK_IDENT)
+            return syntax(p, "an option name");
+        char *key = text(p);
+        next(p);
+        if (!op(p, "=")) {
+            free(key);
+            return syntax(p, "=");
+        }
+        char *value;
+        if (sql_token_op(p->src, &p->tok, "(")) {
+            size_t start = p->tok.start;
+            int depth = 0;
+            do {
+                depth += sql_token_op(p->src, &p->tok, "(") - sql_token_op(p->src, &p->tok, ")");
+                next(p);
+            } while (depth > 0 && p->tok.type != SQL_TK_EOF);
+            value = strndup(p->src + start, p->tok.start - start);
+        } else if (p->tok.type == SQL_TK_STRING || p->tok.type == SQL_TK_NUMBER ||
+                   p->tok.type == SQL_TK_IDENT) {
+            value = text(p);
+            next(p);
+        } else {
+            free(key);
+            return syntax(p, "an option value");
+        }
+        if (add_option(opts, n, key, value) < 0)
+            return fail(p, 1005, "SyntaxException", "out of memory");
+        op(p, ",");
+    }
+    return 0;
+}
+
+static int create(struct parser *p)
+{
+    struct stage_stmt *st = p->st;
+    kw(p, "CREATE");
+    if (kw(p, "OR")) {
+        if (!kw(p, "REPLACE"))
+            return syntax(p, "REPLACE");
+        st->or_replace = true;
+    }
+    if (!kw(p, "STAGE"))
+        return syntax(p, "STAGE");
+    if (kw(p, "IF")) {
+        if (!kw(p, "NOT") || !kw(p, "EXISTS"))
+            return syntax(p, "NOT EXISTS");
+        st->if_not_exists = true;
+    }
+    if (st->or_replace && st->if_not_exists)
+        return fail(p, 1005, "SyntaxException",
+                    "OR REPLACE and IF NOT EXISTS cannot be used together");
+    if (stage_name(p, true) < 0)
+        return -1;
+    for (;;) {
+        if (kw(p, "URL")) {
+            if (!op(p, "=") || p->tok.type != SQL_TK_STRING)
+                return syntax(p, "= 'url'");
+        }
+        if (p->tok.type == SQL_TK_STRING && !st->url) {
+            st->url = text(p);
+            next(p);
+        } else if (kw(p, "CONNECTION") || kw(p, "CREDENTIALS")) {
+            if (options(p, &st->connection, &st->n_connection) < 0)
+                return -1;
+        } else if (kw(p, "FILE_FORMAT")) {
+            if (options(p, &st->file_format, &st->n_file_format) < 0)
+                return -1;
+        } else if (kw(p, "COMMENT") || kw(p, "COMMENTS")) {
+            if (!op(p, "=") || p->tok.type != SQL_TK_STRING)
+                return syntax(p, "= 'comment'");
+            free(st->comment);
+            st->comment = text(p);
+            next(p);
+        } else {
+            break;
+        }
+    }
+    if (sql_token_is(p->src, &p->tok, "COPY_OPTIONS"))
+        return fail(p, 1005, "SyntaxException", "COPY_OPTIONS is not accepted by CREATE STAGE");
+    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "URL, CONNECTION, FILE_FORMAT or COMMENT");
+}
+
+static int drop_or_desc(struct parser *p, bool drop)
+{
+    next(p); /* DROP / DESC / DESCRIBE */
+    if (!kw(p, "STAGE"))
+        return syntax(p, "STAGE");
+    if (drop && kw(p, "IF")) {
+        if (!kw(p, "EXISTS"))
+            return syntax(p, "EXISTS");
+        p->st->if_exists = true;
+    }
+    if (stage_name(p, drop) < 0)
+        return -1;
+    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "end of statement");
+}
+
+static int take_count(struct parser *p, int64_t *out)
+{
+    char tmp[24];
+    if (p->tok.type != SQL_TK_NUMBER || p->tok.len >= sizeof(tmp))
+        return syntax(p, "a number");
+    memcpy(tmp, p->src + p->tok.start, p->tok.len);
+    tmp[p->tok.len] = 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(tmp, &end, 10);
+    if (*end || errno || v < 0)
+        return syntax(p, "a non-negative number");
+    *out = v;
+    next(p);
+    return 0;
+}
+
+static int show(struct parser *p)
+{
+    kw(p, "SHOW");
+    if (!kw(p, "STAGES"))
+        return syntax(p, "STAGES");
+    if (kw(p, "LIKE")) {
+        if (p->tok.type != SQL_TK_STRING)
+            return syntax(p, "a pattern");
+        p->st->like = text(p);
+        next(p);
+    }
+    if (kw(p, "LIMIT") && take_count(p, &p->st->limit) < 0)
+        return -1;
+    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "LIKE or LIMIT");
+}
+
+int stage_location_split(const char *loc, size_t len, char **name, char **path)
+{
+    const char *slash = memchr(loc, '/', len);
+    size_t nl = slash ? (size_t)(slash - loc) : len;
+    const char *rest = slash ? slash + 1 : loc + len;
+    size_t rl = (size_t)(loc + len - rest);
+    /* @s, @s/ and @s// all mean the root */
+    while (rl > 0 && *rest == '/') {
+        rest++;
+        rl--;
+    }
+    *name = strndup(loc, nl);
+    *path = strndup(rest, rl);
+    if (!*name || !*path) {
+        free(*name);
+        free(*path);
+        return -1;
+    }
+    return 0;
+}
+
+static int location(struct parser *p, const char *loc, size_t len)
+{
+    if (len == 0 || loc[0] == '/')
+        return fail(p, 1006, "BadArguments", "stage path must include a stage name");
+    if (memchr(loc, 0, len))
+        return fail(p, 1006, "BadArguments", "invalid stage location");
+    if (stage_location_split(loc, len, &p->st->name, &p->st->path) < 0)
+        return fail(p, 1005, "SyntaxException", "out of memory");
+    if (strcmp(p->st->name, "~") != 0 && !stage_name_valid(p->st->name))
+        return fail(p, 1005, "SyntaxException", "invalid stage name `%s`", p->st->name);
+    return 0;
+}
+
+static int list_or_remove(struct parser *p)
+{
+    next(p); /* LIST / REMOVE / RM */
+    if (p->tok.type != SQL_TK_AT)
+        return syntax(p, "@stage");
+    struct buf b;
+    buf_init(&b);
+    sql_token_unquote(p->src, &p->tok, &b);
+    int rc = location(p, b.data ? (const char *)b.data : "", b.len);
+    buf_free(&b);
+    if (rc < 0)
+        return -1;
+    next(p);
+    if (kw(p, "PATTERN")) {
+        if (!op(p, "=") || p->tok.type != SQL_TK_STRING)
+            return syntax(p, "= 'regex'");
+        p->st->pattern = text(p);
+        next(p);
+    }
+    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "PATTERN or end of statement");
+}
+
+/* Finds LIST_STAGE( in a SELECT and parses its named arguments. */
+static int list_stage(struct parser *p)
+{
+    struct stage_stmt *st = p->st;
+    while (p->tok.type != SQL_TK_EOF && p->tok.type != SQL_TK_ERROR) {
+        if (sql_token_is(p->src, &p->tok, "LIST_STAGE")) {
+            st->func_start = p->tok.start;
+            next(p);
+            if (op(p, "("))
+                break;
+        } else {
+            next(p);
+        }
+    }
+    if (!st->func_start)
+        return syntax(p, "LIST_STAGE(...)");
+    char *loc = NULL;
+    while (!op(p, ")")) {
+        if (p->tok.type != SQL_TK_IDENT)
+            return syntax(p, "a parameter name");
+        char *key = text(p);
+        next(p);
+        if (!op(p, "=>") || p->tok.type != SQL_TK_STRING) {
+            free(key);
+            free(loc);
+            return syntax(p, "=> 'value'");
+        }
+        char *value = text(p);
+        next(p);
+        if (!strcasecmp(key, "location")) {
+            free(loc);
+            loc = value;
+        } else if (!strcasecmp(key, "pattern")) {
+            free(st->pattern);
+            st->pattern = value;
+        } else {
+            fail(p, 1006, "BadArguments", "unknown param %s for list_stage", key);
+            free(value);
+            free(key);
+            free(loc);
+            return -1;
+        }
+        free(key);
+        op(p, ",");
+    }
+    st->select_end = p->tok.start;
+    if (!loc)
+        return fail(p, 1006, "BadArguments", "list_stage must specify location");
+    if (loc[0] != '@') {
+        fail(p, 1006, "BadArguments", "location must start with @, but got %s", loc);
+        free(loc);
+        return -1;
+    }
+    int rc = location(p, loc + 1, strlen(loc + 1));
+    free(loc);
+    return rc;
+}
+
+int stage_sql_parse(const char *sql, size_t len, enum stage_stmt_kind kind, struct stage_stmt *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->kind = kind;
+    st->limit = -1;
+    struct parser p = {.src = sql, .len = len, .st = st};
+    sql_lexer_init(&p.lx, sql, len, SQL_MODE_STAGE);
+    next(&p);
+    switch (kind) {
+    case STAGE_STMT_CREATE:
+        return create(&p);
+    case STAGE_STMT_DROP:
+        return drop_or_desc(&p, true);
+    case STAGE_STMT_DESC:
+        return drop_or_desc(&p, false);
+    case STAGE_STMT_SHOW:
+        return show(&p);
+    case STAGE_STMT_LIST:
+    case STAGE_STMT_REMOVE:
+        return list_or_remove(&p);
+    case STAGE_STMT_LIST_STAGE:
+        return list_stage(&p);
+    }
+    return syntax(&p, "a stage statement");
+}
+
+static void free_options(struct stage_option *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(o[i].key);
+        free(o[i].value);
+    }
+    free(o);
+}
+
+void stage_stmt_free(struct stage_stmt *st)
+{
+    free(st->name);
+    free(st->url);
+    free_options(st->connection, st->n_connection);
+    free_options(st->file_format, st->n_file_format);
+    free(st->comment);
+    free(st->like);
+    free(st->path);
+    free(st->pattern);
+    memset(st, 0, sizeof(*st));
+}
