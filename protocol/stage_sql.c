@@ -346,43 +346,44 @@ static int list_stage(struct parser *p)
     if (!st->func_start)
         return syntax(p, "LIST_STAGE(...)");
     char *loc = NULL;
-    while (!op(p, ")")) {
-        if (p->tok.type != SQL_TK_IDENT)
-            return syntax(p, "a parameter name");
+    int rc = 0;
+    while (rc == 0 && !op(p, ")")) {
+        if (p->tok.type != SQL_TK_IDENT) {
+            rc = syntax(p, "a parameter name");
+            break;
+        }
         char *key = text(p);
         next(p);
         if (!op(p, "=>") || p->tok.type != SQL_TK_STRING) {
             free(key);
-            free(loc);
-            return syntax(p, "=> 'value'");
+            rc = syntax(p, "=> 'value'");
+            break;
         }
         char *value = text(p);
         next(p);
-        if (!strcasecmp(key, "location")) {
+        if (key && !strcasecmp(key, "location")) {
             free(loc);
             loc = value;
-        } else if (!strcasecmp(key, "pattern")) {
+        } else if (key && !strcasecmp(key, "pattern")) {
             free(st->pattern);
             st->pattern = value;
         } else {
-            fail(p, 1006, "BadArguments", "unknown param %s for list_stage", key);
+            rc = fail(p, 1006, "BadArguments", "unknown param %s for list_stage", key ? key : "?");
             free(value);
-            free(key);
-            free(loc);
-            return -1;
         }
         free(key);
         op(p, ",");
     }
     st->select_end = p->tok.start;
-    if (!loc)
-        return fail(p, 1006, "BadArguments", "list_stage must specify location");
-    if (loc[0] != '@') {
-        fail(p, 1006, "BadArguments", "location must start with @, but got %s", loc);
+    if (rc == 0 && !loc)
+        rc = fail(p, 1006, "BadArguments", "list_stage must specify location");
+    if (rc == 0 && loc[0] != '@')
+        rc = fail(p, 1006, "BadArguments", "location must start with @, but got %s", loc);
+    if (rc < 0) {
         free(loc);
         return -1;
     }
-    int rc = location(p, loc + 1, strlen(loc + 1));
+    rc = location(p, loc + 1, strlen(loc + 1));
     free(loc);
     return rc;
 }

@@ -1,9 +1,7 @@
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "server/stage_exec.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +22,13 @@
 #include "server/process.h"
 #include "server/session.h"
 #include "server/session_eval.h"
+#include "server/stage_internal.h"
 #include "server/stage_options.h"
 #include "storage/fs.h"
 
-#define PATTERN_MATCH_LIMIT 1000000
-#define PATTERN_DEPTH_LIMIT 10000
-
 /* ---- errors in Databend's form ---- */
 
-static int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt, ...)
+int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt, ...)
 {
     char msg[400], full[512];
     va_list ap;
@@ -46,12 +40,12 @@ static int stage_err(struct mysql_conn *c, int code, const char *name, const cha
     return -1;
 }
 
-static int unknown_stage(struct mysql_conn *c, const char *name)
+int stage_unknown(struct mysql_conn *c, const char *name)
 {
     return stage_err(c, 2501, "UnknownStage", "Stage '%s' does not exist", name);
 }
 
-static int parse_failed(struct mysql_conn *c, struct stage_stmt *st)
+int stage_parse_failed(struct mysql_conn *c, struct stage_stmt *st)
 {
     stage_err(c, st->err_code, st->err_name, "%s", st->err_msg);
     stage_stmt_free(st);
@@ -107,426 +101,6 @@ void stage_module_free(struct server *srv)
     catalog_free(&srv->catalog);
 }
 
-/* ---- storage of a stage ---- */
-
-/* The storage behind "~" (the session user's) or a named stage; NULL after
- * sending an error. */
-static struct storage *stage_storage(struct mysql_conn *c, const char *name)
-{
-    struct server *srv = c->srv;
-    char root[4096], tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s/tmp", srv->cfg->data_dir);
-    if (strcmp(name, "~") == 0) {
-        snprintf(root, sizeof(root), "%s/stages/user/%s", srv->cfg->data_dir, c->sess->user);
-    } else {
-        struct stage_def *d = catalog_find(&srv->catalog, name);
-        if (!d) {
-            unknown_stage(c, name);
-            return NULL;
-        }
-        if (d->type == STAGE_EXTERNAL) {
-            stage_err(c, 3902, "StorageUnsupported",
-                      "stage '%s' is on %s, and object storage is not available in this version",
-                      name, d->url);
-            return NULL;
-        }
-        snprintf(root, sizeof(root), "%s/stages/internal/%s", srv->cfg->data_dir, name);
-    }
-    struct storage *st = storage_fs_new(srv->loop, root, tmp);
-    if (!st)
-        stage_err(c, 4000, "StorageOther", "out of memory");
-    return st;
-}
-
-/* ---- listings: LIST, REMOVE, LIST_STAGE and purges ---- */
-
-enum list_purpose { LIST_ROWS, LIST_REMOVE, LIST_COLLECT, LIST_PURGE };
-
-struct list_op;
-typedef void (*list_done_fn)(struct list_op *op, int status);
-
-struct list_op {
-    struct mysql_conn *c;
-    struct storage *st;
-    struct storage_list *l;
-    enum list_purpose purpose;
-    char *path;
-    pcre2_code *re;
-    pcre2_match_data *md;
-    pcre2_match_context *mctx;
-    bool header_sent;
-    char **batch;
-    size_t nbatch;
-    struct vtable_rows table;
-    char *select_sql;
-    size_t select_len;
-    list_done_fn done;     /* for purges: what follows */
-    struct stage_def *def; /* CREATE OR REPLACE: the new definition */
-    char *name;            /* DROP: the stage */
-};
-
-static const struct vtable_col list_cols[] = {
-    {"name", MYSQL_TYPE_VAR_STRING, MYSQL_FLAG_NOT_NULL},
-    {"size", MYSQL_TYPE_LONGLONG, MYSQL_FLAG_NOT_NULL | MYSQL_FLAG_UNSIGNED},
-    {"md5", MYSQL_TYPE_VAR_STRING, 0},
-    {"last_modified", MYSQL_TYPE_VAR_STRING, MYSQL_FLAG_NOT_NULL},
-    {"creator", MYSQL_TYPE_VAR_STRING, 0},
-};
-
-static void list_columns(struct mysql_column cols[5])
-{
-    for (int i = 0; i < 5; i++) {
-        struct mysql_column c = {.name = list_cols[i].name,
-                                 .type = list_cols[i].type,
-                                 .flags = list_cols[i].flags,
-                                 .length = 16382};
-        if (c.type == MYSQL_TYPE_LONGLONG) {
-            c.charset = MYSQL_CHARSET_BINARY;
-            c.length = 20;
-            c.flags |= MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM;
-        }
-        cols[i] = c;
-    }
-}
-
-static void list_op_free(struct list_op *op)
-{
-    if (op->l)
-        op->st->ops->list_close(op->l);
-    if (op->st)
-        op->st->ops->destroy(op->st);
-    for (size_t i = 0; i < op->nbatch; i++)
-        free(op->batch[i]);
-    free(op->batch);
-    pcre2_code_free(op->re);
-    pcre2_match_data_free(op->md);
-    pcre2_match_context_free(op->mctx);
-    vtable_rows_free(&op->table);
-    free(op->select_sql);
-    stage_def_free(op->def);
-    free(op->name);
-    free(op->path);
-    free(op);
-}
-
-/* Ends the statement with `rc` (its answer, if any, already sent). */
-static void list_finish(struct list_op *op, int rc)
-{
-    struct mysql_conn *c = op->c;
-    if (op->done) {
-        list_done_fn done = op->done;
-        op->done = NULL;
-        done(op, rc);
-        return;
-    }
-    list_op_free(op);
-    mysql_command_statement_done(c, rc);
-}
-
-static bool conn_gone(const struct mysql_conn *c)
-{
-    return c->free_when_idle || c->state != MYSQL_CONN_COMMAND;
-}
-
-/* PATTERN: the whole rest of the key after the path must match. A key
- * equal to the path itself is always listed. */
-static int key_matches(struct list_op *op, const char *key)
-{
-    size_t pl = strlen(op->path);
-    if (!op->re || strcmp(key, op->path) == 0)
-        return 1;
-    const char *rest = key + pl;
-    int rc = pcre2_match(op->re, (PCRE2_SPTR)rest, strlen(rest), 0, 0, op->md, op->mctx);
-    if (rc >= 0)
-        return 1;
-    if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_BADUTFOFFSET || rc <= PCRE2_ERROR_UTF8_ERR1)
-        return 0;
-    return -1; /* match or depth limit: a catastrophic pattern */
-}
-
-static void format_mtime(int64_t ms, char *out, size_t len)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, len - n, ".%03d +0000", (int)(ms % 1000));
-}
-
-static void entry_values(const struct storage_entry *e, char *size, size_t size_len, char *mtime,
-                         size_t mtime_len, const char *vals[5])
-{
-    snprintf(size, size_len, "%llu", (unsigned long long)e->size);
-    format_mtime(e->mtime_ms, mtime, mtime_len);
-    vals[0] = e->key;
-    vals[1] = size;
-    vals[2] = e->etag;
-    vals[3] = mtime;
-    vals[4] = NULL;
-}
-
-static void send_row(struct mysql_conn *c, const struct storage_entry *e)
-{
-    struct mysql_column cols[5];
-    struct mysql_value v[5];
-    char size[24], mtime[48];
-    const char *vals[5];
-    list_columns(cols);
-    entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
-    for (int i = 0; i < 5; i++) {
-        v[i].null = vals[i] == NULL;
-        v[i].s = vals[i] ? vals[i] : "";
-        v[i].len = vals[i] ? strlen(vals[i]) : 0;
-    }
-    mysql_result_row(c, cols, v, 5);
-}
-
-static void list_page_cb(void *arg, int status, const struct storage_entry *e, size_t n, bool last);
-
-static void list_continue(struct list_op *op)
-{
-    op->st->ops->list_next(op->l);
-}
-
-static void list_drained(struct mysql_conn *c)
-{
-    struct list_op *op = c->drain_arg;
-    c->drain_arg = NULL;
-    if (conn_gone(c)) {
-        list_finish(op, -1);
-        return;
-    }
-    list_continue(op);
-}
-
-static void remove_done_cb(void *arg, int status)
-{
-    struct list_op *op = arg;
-    for (size_t i = 0; i < op->nbatch; i++)
-        free(op->batch[i]);
-    op->nbatch = 0;
-    if (status < 0) {
-        if (!conn_gone(op->c))
-            stage_err(op->c, 4000, "StorageOther", "remove failed: %s", strerror(-status));
-        list_finish(op, -1);
-        return;
-    }
-    if (op->l == NULL) { /* that was the last batch */
-        if (op->purpose == LIST_REMOVE && !conn_gone(op->c))
-            mysql_conn_send_ok(op->c, 0, 0, NULL);
-        list_finish(op, 0);
-        return;
-    }
-    list_continue(op);
-}
-
-static int run_collected_select(struct list_op *op);
-
-static void list_ended(struct list_op *op)
-{
-    struct mysql_conn *c = op->c;
-    op->st->ops->list_close(op->l);
-    op->l = NULL;
-    switch (op->purpose) {
-    case LIST_ROWS:
-        if (!op->header_sent) {
-            struct mysql_column cols[5];
-            list_columns(cols);
-            mysql_result_begin(c, cols, 5);
-        }
-        mysql_result_end(c);
-        list_finish(op, 0);
-        break;
-    case LIST_COLLECT:
-        list_finish(op, run_collected_select(op));
-        break;
-    case LIST_REMOVE:
-    case LIST_PURGE:
-        if (op->nbatch > 0) {
-            if (op->st->ops->remove(op->st, op->batch, op->nbatch, remove_done_cb, op) < 0)
-                remove_done_cb(op, -EIO);
-            return;
-        }
-        if (op->purpose == LIST_REMOVE)
-            mysql_conn_send_ok(c, 0, 0, NULL);
-        list_finish(op, 0);
-        break;
-    }
-}
-
-static int take_entry(struct list_op *op, const struct storage_entry *e)
-{
-    struct mysql_conn *c = op->c;
-    switch (op->purpose) {
-    case LIST_ROWS:
-        if (!op->header_sent) {
-            struct mysql_column cols[5];
-            list_columns(cols);
-            mysql_result_begin(c, cols, 5);
-            op->header_sent = true;
-        }
-        send_row(c, e);
-        return 0;
-    case LIST_COLLECT: {
-        char size[24], mtime[48];
-        const char *vals[5];
-        entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
-        return vtable_rows_add(&op->table, vals);
-    }
-    case LIST_REMOVE:
-    case LIST_PURGE:
-        if (!(op->batch[op->nbatch] = strdup(e->key)))
-            return -ENOMEM;
-        op->nbatch++;
-        return 0;
-    }
-    return 0;
-}
-
-static void list_page_cb(void *arg, int status, const struct storage_entry *e, size_t n, bool last)
-{
-    struct list_op *op = arg;
-    struct mysql_conn *c = op->c;
-    if (conn_gone(c)) {
-        list_finish(op, -1);
-        return;
-    }
-    if (status < 0) {
-        /* a result set already begun cannot be turned into an error: cut it */
-        if (op->header_sent)
-            mysql_conn_close(c, "storage failed during LIST");
-        else
-            stage_err(c, 4000, "StorageOther", "list failed: %s", strerror(-status));
-        list_finish(op, -1);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int m = key_matches(op, e[i].key);
-        if (m < 0) {
-            if (op->header_sent)
-                mysql_conn_close(c, "pattern too complex");
-            else
-                stage_err(c, 1005, "SyntaxException",
-                          "Pattern too complex: match limit exceeded on '%s'", e[i].key);
-            list_finish(op, -1);
-            return;
-        }
-        if (m && take_entry(op, &e[i]) < 0) {
-            mysql_conn_close(c, "out of memory");
-            list_finish(op, -1);
-            return;
-        }
-    }
-    if (last) {
-        list_ended(op);
-        return;
-    }
-    if ((op->purpose == LIST_REMOVE || op->purpose == LIST_PURGE) && op->nbatch > 0) {
-        if (op->st->ops->remove(op->st, op->batch, op->nbatch, remove_done_cb, op) < 0)
-            remove_done_cb(op, -EIO);
-        return;
-    }
-    mysql_conn_flush(c);
-    if (mysql_conn_backlogged(c)) {
-        c->drain_arg = op;
-        c->on_drain = list_drained; /* the client reads slower than we list */
-        return;
-    }
-    list_continue(op);
-}
-
-static int compile_pattern(struct mysql_conn *c, struct list_op *op, const char *pattern)
-{
-    int err;
-    PCRE2_SIZE off;
-    op->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                           PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                           &err, &off, NULL);
-    if (!op->re) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(err, msg, sizeof(msg));
-        return stage_err(c, 1005, "SyntaxException", "Pattern format invalid, got:%s, error:%s",
-                         pattern, (const char *)msg);
-    }
-    op->md = pcre2_match_data_create_from_pattern(op->re, NULL);
-    op->mctx = pcre2_match_context_create(NULL);
-    if (!op->md || !op->mctx)
-        return stage_err(c, 4000, "StorageOther", "out of memory");
-    pcre2_set_match_limit(op->mctx, PATTERN_MATCH_LIMIT);
-    pcre2_set_depth_limit(op->mctx, PATTERN_DEPTH_LIMIT);
-    return 0;
-}
-
-/* Starts a listing of `name`/`path`; the op is freed on failure. */
-static int list_start(struct list_op *op, const char *name, const char *path, const char *pattern)
-{
-    struct mysql_conn *c = op->c;
-    op->path = strdup(path);
-    op->batch = calloc(STORAGE_LIST_PAGE, sizeof(char *));
-    vtable_rows_init(&op->table, list_cols, 5);
-    if (!op->path || !op->batch) {
-        list_op_free(op);
-        return stage_err(c, 4000, "StorageOther", "out of memory");
-    }
-    if (storage_prefix_check(path, strlen(path)) < 0) {
-        list_op_free(op);
-        return stage_err(c, 1006, "BadArguments", "invalid path '%s' in stage '%s'", path, name);
-    }
-    if (pattern && compile_pattern(c, op, pattern) < 0) {
-        list_op_free(op);
-        return -1;
-    }
-    if (!(op->st = stage_storage(c, name))) {
-        list_op_free(op);
-        return -1;
-    }
-    int rc = op->st->ops->list_start(op->st, path, list_page_cb, op, &op->l);
-    if (rc < 0) {
-        list_op_free(op);
-        return stage_err(c, 4000, "StorageOther", "list failed: %s", strerror(-rc));
-    }
-    mysql_conn_async_begin(c);
-    return 1;
-}
-
-static struct list_op *list_op_new(struct mysql_conn *c, enum list_purpose purpose)
-{
-    struct list_op *op = calloc(1, sizeof(*op));
-    if (op) {
-        op->c = c;
-        op->purpose = purpose;
-    }
-    return op;
-}
-
-static int exec_list(struct mysql_conn *c, const char *sql, size_t len, enum stage_stmt_kind kind)
-{
-    struct stage_stmt st;
-    if (stage_sql_parse(sql, len, kind, &st) < 0)
-        return parse_failed(c, &st);
-    enum list_purpose purpose = kind == STAGE_STMT_LIST     ? LIST_ROWS
-                                : kind == STAGE_STMT_REMOVE ? LIST_REMOVE
-                                                            : LIST_COLLECT;
-    struct list_op *op = list_op_new(c, purpose);
-    if (!op) {
-        stage_stmt_free(&st);
-        return stage_err(c, 4000, "StorageOther", "out of memory");
-    }
-    if (kind == STAGE_STMT_LIST_STAGE) {
-        op->select_sql = strndup(sql, len);
-        op->select_len = len;
-    }
-    int rc = list_start(op, st.name, st.path, st.pattern);
-    stage_stmt_free(&st);
-    return rc;
-}
-
-static int run_collected_select(struct list_op *op)
-{
-    return eval_select_with_table(op->c->sess, op->select_sql, op->select_len, "LIST_STAGE",
-                                  &op->table);
-}
-
 /* ---- CREATE / DROP: catalog changes made durable before the answer ---- */
 
 struct commit_op {
@@ -547,10 +121,10 @@ static void commit_done_cb(void *arg, int status)
             stage_def_free(catalog_take(cat, op->undo_take));
         if (op->undo_put && catalog_put(cat, op->undo_put) == 0)
             op->undo_put = NULL;
-        if (!conn_gone(c))
+        if (!stage_conn_gone(c))
             stage_err(c, 4000, "StorageOther", "cannot save the catalog: %s", strerror(-status));
         rc = -1;
-    } else if (!conn_gone(c)) {
+    } else if (!stage_conn_gone(c)) {
         mysql_conn_send_ok(c, 0, 0, NULL);
     }
     stage_def_free(op->undo_put);
@@ -596,8 +170,8 @@ static void replace_after_purge(struct list_op *op, int status)
     struct mysql_conn *c = op->c;
     struct stage_def *def = op->def;
     op->def = NULL;
-    list_op_free(op);
-    if (status < 0 || conn_gone(c)) {
+    stage_list_op_free(op);
+    if (status < 0 || stage_conn_gone(c)) {
         stage_def_free(def);
         mysql_command_statement_done(c, -1);
         return;
@@ -619,7 +193,7 @@ static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
 {
     struct stage_stmt st;
     if (stage_sql_parse(sql, len, STAGE_STMT_CREATE, &st) < 0)
-        return parse_failed(c, &st);
+        return stage_parse_failed(c, &st);
     int rc;
     if (strcmp(st.name, "~") == 0) {
         rc = stage_err(c, 2506, "StagePermissionDenied", "user stage is not allowed to be created");
@@ -647,14 +221,14 @@ static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
                 def->created_on_us = now_us();
                 if (old && old->type == STAGE_INTERNAL) {
                     /* OR REPLACE of an internal stage: its files go first */
-                    struct list_op *op = list_op_new(c, LIST_PURGE);
+                    struct list_op *op = stage_list_op_new(c, LIST_PURGE);
                     if (!op) {
                         stage_def_free(def);
                         rc = stage_err(c, 4000, "StorageOther", "out of memory");
                     } else {
                         op->def = def;
                         op->done = replace_after_purge;
-                        rc = list_start(op, st.name, "", NULL);
+                        rc = stage_list_start(op, st.name, "", NULL);
                     }
                 } else if (catalog_put(&c->srv->catalog, def) < 0) {
                     stage_def_free(def);
@@ -674,7 +248,7 @@ static void drop_after_purge(struct list_op *op, int status)
     struct mysql_conn *c = op->c;
     char *name = op->name;
     op->name = NULL;
-    list_op_free(op);
+    stage_list_op_free(op);
     struct stage_def *d = status < 0 ? NULL : catalog_take(&c->srv->catalog, name);
     free(name);
     if (!d) {
@@ -689,7 +263,7 @@ static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
 {
     struct stage_stmt st;
     if (stage_sql_parse(sql, len, STAGE_STMT_DROP, &st) < 0)
-        return parse_failed(c, &st);
+        return stage_parse_failed(c, &st);
     int rc;
     struct stage_def *d = catalog_find(&c->srv->catalog, st.name);
     if (strcmp(st.name, "~") == 0) {
@@ -698,16 +272,16 @@ static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
         mysql_conn_send_ok(c, 0, 0, NULL);
         rc = 0;
     } else if (!d) {
-        rc = unknown_stage(c, st.name);
+        rc = stage_unknown(c, st.name);
     } else if (d->type == STAGE_INTERNAL) {
         /* the files first, so a failed delete never leaves a stage's files behind */
-        struct list_op *op = list_op_new(c, LIST_PURGE);
+        struct list_op *op = stage_list_op_new(c, LIST_PURGE);
         if (!op || !(op->name = strdup(st.name))) {
             free(op);
             rc = stage_err(c, 4000, "StorageOther", "out of memory");
         } else {
             op->done = drop_after_purge;
-            rc = list_start(op, st.name, "", NULL);
+            rc = stage_list_start(op, st.name, "", NULL);
         }
     } else {
         rc = commit_catalog(c, catalog_take(&c->srv->catalog, st.name), NULL, false);
@@ -771,7 +345,7 @@ static int exec_desc(struct mysql_conn *c, const char *sql, size_t len)
 {
     struct stage_stmt st;
     if (stage_sql_parse(sql, len, STAGE_STMT_DESC, &st) < 0)
-        return parse_failed(c, &st);
+        return stage_parse_failed(c, &st);
     struct mysql_column cols[10] = {
         text_col("name", MYSQL_FLAG_NOT_NULL),
         text_col("stage_type", MYSQL_FLAG_NOT_NULL),
@@ -808,7 +382,7 @@ static int exec_show(struct mysql_conn *c, const char *sql, size_t len)
 {
     struct stage_stmt st;
     if (stage_sql_parse(sql, len, STAGE_STMT_SHOW, &st) < 0)
-        return parse_failed(c, &st);
+        return stage_parse_failed(c, &st);
     struct mysql_column cols[6] = {
         text_col("name", MYSQL_FLAG_NOT_NULL),
         text_col("stage_type", MYSQL_FLAG_NOT_NULL),
@@ -852,12 +426,12 @@ int stage_exec_statement(struct mysql_conn *c, enum sql_route route, const char 
     case SQL_ROUTE_SHOW_STAGES:
         return exec_show(c, sql, len);
     case SQL_ROUTE_LIST:
-        return exec_list(c, sql, len, STAGE_STMT_LIST);
+        return stage_list_exec(c, sql, len, STAGE_STMT_LIST);
     case SQL_ROUTE_REMOVE:
-        return exec_list(c, sql, len, STAGE_STMT_REMOVE);
+        return stage_list_exec(c, sql, len, STAGE_STMT_REMOVE);
     case SQL_ROUTE_SELECT_STAGE:
         if (sql_route_is_list_stage(sql, len))
-            return exec_list(c, sql, len, STAGE_STMT_LIST_STAGE);
+            return stage_list_exec(c, sql, len, STAGE_STMT_LIST_STAGE);
         /* SELECT FROM @stage comes with the file formats */
         mysql_conn_send_err(c, ER_STAGE_NOT_IMPLEMENTED, "SELECT FROM @stage");
         return -1;
