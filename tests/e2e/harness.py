@@ -51,12 +51,13 @@ class Server:
         if getattr(self, "_log", None):
             self._log.close()
         self._log = open(self.log_path, "ab")
+        start_at = self._log.tell()  # a restart must not find the previous run's lines
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=self._log,
                                      env=self.env, stdin=subprocess.DEVNULL)
         deadline = time.time() + timeout
         while time.time() < deadline:
             m = re.search(r"MySQL listening on 127\.0\.0\.1:(\d+), HTTP listening on "
-                          r"127\.0\.0\.1:(\d+)", self.log())
+                          r"127\.0\.0\.1:(\d+)", self.log()[start_at:])
             if m:
                 self.mysql_port, self.http_port = int(m.group(1)), int(m.group(2))
                 return self

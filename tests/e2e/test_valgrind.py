@@ -26,6 +26,20 @@ class Valgrind(unittest.TestCase):
                                 "select * from information_schema.schemata order by 2 desc; "
                                 "set names utf8mb4; select now(), user()"], timeout=120)
             self.assertEqual(rc, 0, err)
+            stage_dir = os.path.join(s.data_dir, "stages", "internal", "vg")
+            rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
+                                "create stage vg comment='v'; show stages; desc stage vg"], timeout=120)
+            self.assertEqual(rc, 0, err)
+            os.makedirs(os.path.join(stage_dir, "d"))
+            for name in ("a.csv", "d/b.csv"):
+                with open(os.path.join(stage_dir, name), "w") as f:
+                    f.write("x")
+            rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
+                                "list @vg; list @vg pattern = '.*csv'; select name from "
+                                "list_stage(location => '@vg') order by name desc; list @vg pattern = '(';"
+                                " remove @vg/d/; drop stage vg; list @~"], timeout=120)
+            self.assertIn("Pattern format invalid", err)
+            self.assertIn("d/b.csv", out)
             conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
             cur = conn.cursor()
             cur.execute("SELECT 1")

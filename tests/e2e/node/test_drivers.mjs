@@ -87,3 +87,26 @@ test('node mariadb driver: both plugins (it answers native first and follows the
     }
   }
 });
+
+test('mysql2: stage statements through query and execute, with wire types', async () => {
+  const s = servers.caching_sha2_password;
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: s.port, user: 'root' });
+  await c.query('CREATE STAGE IF NOT EXISTS node_stage');
+  const [stages, sfields] = await c.query('SHOW STAGES');
+  assert.deepEqual(sfields.map((f) => [f.name, f.columnType]),
+    [['name', 253], ['stage_type', 253], ['number_of_files', 8], ['creator', 253], ['created_on', 12], ['comment', 253]]);
+  assert.equal(stages.find((r) => r.name === 'node_stage').stage_type, 'Internal');
+  const [rows, fields] = await c.query('LIST @node_stage');
+  assert.deepEqual(rows, []);
+  assert.deepEqual(fields.map((f) => [f.name, f.columnType]),
+    [['name', 253], ['size', 8], ['md5', 253], ['last_modified', 253], ['creator', 253]]);
+  // prepared statements: COM_STMT_PREPARE/EXECUTE of stage statements
+  const [prepared] = await c.execute('SHOW STAGES LIKE ?', ['node%']);
+  assert.equal(prepared.length, 1);
+  assert.ok(prepared[0].created_on instanceof Date);
+  const [listed] = await c.execute('SELECT name FROM LIST_STAGE(location => ?)', ['@node_stage']);
+  assert.deepEqual(listed, []);
+  await assert.rejects(c.execute('LIST @nope'), (e) => e.errno === 1105 && /Code: 2501/.test(e.message));
+  await c.execute('DROP STAGE node_stage');
+  await c.end();
+});

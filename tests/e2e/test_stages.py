@@ -1,0 +1,324 @@
+"""Stage SQL end to end (Databend checklist items 1-35 that need no upload,
+plus stageproxy's own decisions), with the stock mariadb CLI and PyMySQL."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+import pymysql
+from pymysql.constants import FIELD_TYPE as T, FLAG
+
+from harness import BINARY, Server, run
+
+USERS = "[users]\nu1 = p1\nu2 = p2\n"
+
+
+def sql(server, script, user="root", password=None):
+    cmd = ["mariadb", "-h127.0.0.1", "-P%d" % server.mysql_port, "-u" + user, "--batch",
+           "--force"]
+    if password:
+        cmd.append("-p" + password)
+    return run(cmd, input=script)
+
+
+def put_file(server, stage, key, data, kind="internal"):
+    """What an operator does: copy a file into the stage's directory."""
+    base = os.path.join(server.data_dir, "stages", kind, stage)
+    path = os.path.join(base, key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def db_error(err):
+    m = re.search(r"ERROR 1105 \(HY000\)[^:]*: (\w+)\. Code: (\d+), Text = (.*)", err)
+    return (m.group(1), int(m.group(2)), m.group(3)) if m else None
+
+
+class Checklist(unittest.TestCase):
+    def setUp(self):
+        self.s = Server(config=USERS)
+
+    def tearDown(self):
+        code = self.s.stop()
+        self.s.close()
+        self.assertEqual(code, 0)
+
+    def q(self, script, **kw):
+        rc, out, err = sql(self.s, script, **kw)
+        return out, err
+
+    def err_code(self, statement):
+        out, err = self.q(statement + ";")
+        e = db_error(err)
+        self.assertIsNotNone(e, "no Databend error for %r: %r %r" % (statement, out, err))
+        return e[1]
+
+    def test_create_show_replace_drop(self):  # items 1-9, 14-16, 18-21
+        out, err = self.q("CREATE STAGE s1; SHOW STAGES;")
+        self.assertEqual(err, "")
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "name\tstage_type\tnumber_of_files\tcreator\tcreated_on\tcomment")
+        self.assertRegex(lines[1], r"^s1\tInternal\t0\t'root'@'%'\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\t$")
+        out, err = self.q("CREATE STAGE s1;")
+        self.assertEqual(db_error(err), ("StageAlreadyExists", 2502, "Stage 's1' already exists."))
+        out, err = self.q("CREATE STAGE IF NOT EXISTS s1 COMMENT='changed'; SHOW STAGES;")
+        self.assertEqual(err, "")
+        self.assertTrue(out.splitlines()[1].endswith("\t"))  # unchanged
+        self.assertEqual(self.err_code("CREATE OR REPLACE STAGE IF NOT EXISTS s1"), 1005)
+        self.assertEqual(self.err_code("CREATE STAGE ~"), 2506)
+        self.assertEqual(self.err_code("DROP STAGE ~"), 2506)
+        self.assertEqual(self.err_code('CREATE STAGE "my stage"'), 1005)
+        self.assertEqual(self.err_code("CREATE STAGE _databend_load"), 2004)
+        self.assertEqual(self.err_code("CREATE STAGE _DATABEND_LOAD"), 2004)
+        self.assertEqual(self.err_code("CREATE STAGE c2 COPY_OPTIONS=(PURGE=true)"), 1005)
+        out, err = self.q("CREATE STAGE c1 COMMENT='x'; SHOW STAGES LIKE 'C%'; DESC STAGE c1;")
+        self.assertEqual(out.splitlines()[1].split("\t")[-1], "x")  # COMMENT is persisted
+        desc = out.splitlines()
+        self.assertEqual(desc[2], "name\tstage_type\tstage_params\tcopy_options\tfile_format_options\t"
+                                  "number_of_files\tcreator\tcreated_on\tcomment\towner")
+        row = desc[3].split("\t")
+        self.assertEqual((row[0], row[1], row[5], row[6], row[8], row[9]),
+                         ("c1", "Internal", "0", "'root'@'%'", "x", "NULL"))
+        out, err = self.q("SHOW STAGES LIMIT 1; DESC STAGE nope;")
+        self.assertEqual(out.splitlines(), ["name\tstage_type\tnumber_of_files\tcreator\tcreated_on\tcomment",
+                                            out.splitlines()[1]])
+        self.assertTrue(out.splitlines()[1].startswith("c1\t"))  # sorted by name
+        self.assertEqual(self.err_code("DESC STAGE ~"), 1005)
+        out, err = self.q("DROP STAGE nope;")
+        self.assertEqual(db_error(err), ("UnknownStage", 2501, "Stage 'nope' does not exist."))
+        out, err = self.q("DROP STAGE IF EXISTS nope;")
+        self.assertEqual(err, "")
+
+    def test_replace_and_drop_delete_internal_files(self):  # items 5, 21
+        self.q("CREATE STAGE s1;")
+        put_file(self.s, "s1", "a.csv", b"1,2\n")
+        out, _ = self.q("LIST @s1;")
+        self.assertIn("a.csv", out)
+        out, err = self.q("CREATE OR REPLACE STAGE s1; LIST @s1;")
+        self.assertEqual((out, err), ("", ""))
+        put_file(self.s, "s1", "dir/b.csv", b"x")
+        out, err = self.q("DROP STAGE s1; CREATE STAGE s1; LIST @s1;")
+        self.assertEqual((out, err), ("", ""))
+        self.assertEqual(os.listdir(os.path.join(self.s.data_dir, "stages", "internal", "s1")), [])
+
+    def test_external_stages(self):  # items 11-13, 17, 22
+        out, err = self.q("CREATE STAGE e1 URL='s3://load/files/' CONNECTION=(ACCESS_KEY_ID='1a2b3c' "
+                          "SECRET_ACCESS_KEY='4x5y6z'); CREATE STAGE e2 URL='s3://load/files/' "
+                          "CREDENTIALS=(AWS_KEY_ID='1a2b3c' AWS_SECRET_KEY='4x5y6z'); SHOW STAGES; "
+                          "DESC STAGE e1;")
+        self.assertEqual(err, "")
+        lines = out.splitlines()
+        self.assertTrue(lines[1].startswith("e1\tExternal\tNULL\t"))
+        self.assertTrue(lines[2].startswith("e2\tExternal\tNULL\t"))
+        self.assertIn('access_key_id: "******b3c"', lines[4])
+        self.assertIn('secret_access_key: "******y6z"', lines[4])
+        self.assertNotIn("1a2b3c", out)
+        self.assertNotIn("4x5y6z", out)
+        out, err = self.q("CREATE STAGE e3 URL='s3://b/' CONNECTION=(FOO='1');")
+        e = db_error(err)
+        self.assertEqual(e[1], 1006)
+        self.assertIn("connection params invalid", e[2])
+        self.assertEqual(self.err_code("CREATE STAGE e4 URL='azblob://c/' CONNECTION=(ACCOUNT_NAME='a')"), 2002)
+        self.q("CREATE STAGE e5 URL='gcs://bucket/p/' CONNECTION=(CREDENTIAL='c2VjcmV0c2VjcmV0')")
+        self.assertEqual(self.err_code("CREATE STAGE e6 URL='ftp://x/'"), 1006)
+        self.assertEqual(self.err_code("LIST @e1"), 3902)  # until the S3 driver lands
+        out, err = self.q("DROP STAGE e1; SHOW STAGES LIKE 'e1';")
+        self.assertEqual((out, err), ("", ""))
+        self.assertNotIn("1a2b3c", self.s.log())  # never logged either
+        with open(os.path.join(self.s.data_dir, "catalog.json")) as f:
+            cat = json.load(f)
+        self.assertEqual(os.stat(os.path.join(self.s.data_dir, "catalog.json")).st_mode & 0o777, 0o600)
+        self.assertEqual([st["name"] for st in cat["stages"]], ["e2", "e5"])
+
+    def test_list_paths_and_patterns(self):  # items 23-33
+        self.q("CREATE STAGE s1; CREATE STAGE s_empty;")
+        put_file(self.s, "s1", "books.parquet", os.urandom(998))
+        put_file(self.s, "s1", "2023/meta.log", b"m")
+        put_file(self.s, "s1", "2023/query.log", b"qq")
+        out, err = self.q("LIST @s1;")
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "name\tsize\tmd5\tlast_modified\tcreator")
+        self.assertRegex(lines[3], r"^books\.parquet\t998\tNULL\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+0000\tNULL$")
+        self.assertEqual([l.split("\t")[0] for l in lines[1:]], ["2023/meta.log", "2023/query.log", "books.parquet"])
+        names = lambda o: [l.split("\t")[0] for l in o.splitlines()[1:]]
+        self.assertEqual(names(self.q("LIST @s1/2023/;")[0]), ["2023/meta.log", "2023/query.log"])
+        self.assertEqual(names(self.q("LIST @s1 PATTERN = '.*[.]log';")[0]), ["2023/meta.log", "2023/query.log"])
+        self.assertEqual(self.q("LIST @s1 PATTERN = '.log';")[0], "")
+        self.assertEqual(names(self.q("LIST @s1/20;")[0]), ["2023/meta.log", "2023/query.log"])
+        self.assertEqual(names(self.q("LIST @s1/2023/ PATTERN = 'q.*';")[0]), ["2023/query.log"])
+        self.assertEqual(names(self.q("LIST @s1/books.parquet PATTERN = 'nomatch';")[0]), ["books.parquet"])
+        out, err = self.q("LIST @s1 PATTERN = '(';")
+        self.assertEqual(db_error(err)[1], 1005)
+        self.assertIn("Pattern format invalid", err)
+        out, err = self.q("LIST @nope;")
+        self.assertEqual(db_error(err), ("UnknownStage", 2501, "Stage 'nope' does not exist."))
+        out, err = self.q("LIST @s_empty;")
+        self.assertEqual((out, err), ("", ""))
+        out, err = self.q("SELECT name FROM LIST_STAGE(location => '@s1', pattern => '.*[.]parquet');")
+        self.assertEqual(out, "name\nbooks.parquet\n")
+        self.assertIn("location must start with @", self.q("SELECT * FROM LIST_STAGE(location => 's1');")[1])
+        self.assertEqual(self.err_code("SELECT * FROM LIST_STAGE(foo => '@s1')"), 1006)
+        out, _ = self.q("SELECT name, size FROM LIST_STAGE(location => '@s1') WHERE size < 900 "
+                        "ORDER BY size DESC LIMIT 1;")
+        self.assertEqual(out, "name\tsize\n2023/query.log\t2\n")
+        out, err = self.q("REMOVE @s1 PATTERN = '2023/.*'; LIST @s1;")
+        self.assertEqual(names(out), ["books.parquet"])
+        out, err = self.q("REMOVE @s1/nonexistent.csv; REMOVE @s1; LIST @s1;")
+        self.assertEqual((out, err), ("", ""))
+
+    def test_catastrophic_pattern_cannot_hang(self):
+        self.q("CREATE STAGE s1;")
+        put_file(self.s, "s1", "a" * 40 + "!", b"")
+        t0 = time.time()
+        out, err = self.q("LIST @s1 PATTERN = '(a+)+$';")
+        self.assertLess(time.time() - t0, 10)
+        out, _ = self.q("SELECT 1;")  # still serving
+        self.assertEqual(out, "1\n1\n")
+
+    def test_user_stage_isolation(self):  # items 34, 35
+        put_file(self.s, "u1", "mine.csv", b"1", kind="user")
+        out, err = self.q("LIST @~;", user="u1", password="p1")
+        self.assertIn("mine.csv", out)
+        out, err = self.q("LIST @~;", user="u2", password="p2")
+        self.assertEqual((out, err), ("", ""))
+        out, err = self.q("SHOW STAGES;", user="u1", password="p1")
+        self.assertEqual(out, "")
+        out, err = self.q("REMOVE @~; LIST @~;", user="u1", password="p1")
+        self.assertEqual((out, err), ("", ""))
+
+
+class ColumnTypes(unittest.TestCase):
+    def test_list_and_show_stages_wire_types(self):  # item 24
+        with Server() as s:
+            sql(s, "CREATE STAGE s1; CREATE STAGE e1 URL='s3://b/p/';")
+            put_file(s, "s1", "a.csv", b"abc")
+            conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+            cur = conn.cursor()
+            cur.execute("LIST @s1")
+            self.assertEqual([(d[0], d[1], d[6]) for d in cur.description],
+                             [("name", T.VAR_STRING, False), ("size", T.LONGLONG, False),
+                              ("md5", T.VAR_STRING, True), ("last_modified", T.VAR_STRING, False),
+                              ("creator", T.VAR_STRING, True)])
+            self.assertEqual(cur.fetchall()[0][:3], ("a.csv", 3, None))
+            cur.execute("SHOW STAGES")
+            self.assertEqual([(d[0], d[1]) for d in cur.description],
+                             [("name", T.VAR_STRING), ("stage_type", T.VAR_STRING),
+                              ("number_of_files", T.LONGLONG), ("creator", T.VAR_STRING),
+                              ("created_on", T.DATETIME), ("comment", T.VAR_STRING)])
+            rows = cur.fetchall()
+            self.assertEqual([(r[0], r[1], r[2]) for r in rows], [("e1", "External", None), ("s1", "Internal", 0)])
+            # a stage statement inside a multi-statement query, then the rest
+            conn2 = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root",
+                                    client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
+            c2 = conn2.cursor()
+            c2.execute("LIST @s1; SELECT 42; CREATE STAGE s2; SHOW STAGES LIKE 's2'")
+            self.assertEqual(c2.fetchall()[0][0], "a.csv")
+            c2.nextset()
+            self.assertEqual(c2.fetchall(), ((42,),))
+            c2.nextset()
+            c2.nextset()
+            self.assertEqual(c2.fetchall()[0][0], "s2")
+            conn.close()
+            conn2.close()
+
+
+class Durability(unittest.TestCase):
+    def test_stages_comments_and_files_survive_restarts(self):
+        s = Server()
+        try:
+            sql(s, "CREATE STAGE keep COMMENT='across restarts'; CREATE STAGE ext URL='s3://b/x/' "
+                   "CONNECTION=(ACCESS_KEY_ID='akey123' SECRET_ACCESS_KEY='skey456');")
+            put_file(s, "keep", "d/f.csv", b"data")
+            self.assertEqual(s.stop(), 0)
+            s.start()
+            rc, out, err = sql(s, "SHOW STAGES; LIST @keep; DESC STAGE ext;")
+            self.assertIn("keep\tInternal\t0\t'root'@'%'", out)
+            self.assertIn("across restarts", out)
+            self.assertIn("d/f.csv\t4\t", out)
+            self.assertIn('"******456"', out)
+        finally:
+            s.close()
+
+    def test_corrupt_catalog_stops_start_up(self):
+        s = Server()
+        try:
+            sql(s, "CREATE STAGE a;")
+            self.assertEqual(s.stop(), 0)
+            with open(os.path.join(s.data_dir, "catalog.json"), "w") as f:
+                f.write('{"version": 1, "stages": [{"name": ')
+            with self.assertRaises(RuntimeError) as e:
+                s.start()
+            self.assertIn("refusing to start with an unreadable catalog", str(e.exception))
+        finally:
+            s.close()
+
+    def test_kill_9_during_catalog_writes(self):
+        s = Server()
+        try:
+            seen = set()
+            for round_ in range(8):
+                script = "".join("CREATE STAGE r%d_%d;" % (round_, i) for i in range(200))
+                p = subprocess.Popen(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot",
+                                      "--force"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                p.stdin.write(script.encode())
+                p.stdin.close()
+                time.sleep(0.05 + 0.03 * round_)
+                s.proc.send_signal(signal.SIGKILL)
+                s.proc.wait()
+                p.wait()
+                s.start()  # fails the test if the catalog were broken
+                rc, out, err = sql(s, "SHOW STAGES;")
+                names = {l.split("\t")[0] for l in out.splitlines()[1:]}
+                self.assertTrue(seen <= names, "stages committed before were lost")
+                for n in names:  # old or new, never a half: every stage of a round is a prefix
+                    self.assertRegex(n, r"^r\d+_\d+$")
+                seen = names
+            self.assertGreater(len(seen), 0, "no CREATE STAGE got through before the kills")
+            self.assertEqual(os.listdir(os.path.join(s.data_dir)).count("catalog.json.tmp"), 0)
+        finally:
+            s.close()
+
+
+class Hostile(unittest.TestCase):
+    def test_hostile_names_and_paths(self):
+        with Server() as s:
+            sql(s, "CREATE STAGE s;")
+            outside = os.path.join(s.tmp.name, "outside.txt")
+            with open(outside, "w") as f:
+                f.write("do not touch")
+            statements = [
+                "LIST @s/../other", "LIST @s/..", "LIST @s/%2e%2e/", "REMOVE @s/../../outside.txt",
+                "LIST @../s", "LIST @/etc", "REMOVE @s//../x", "LIST @s/a\\\\b", "LIST @s/./x",
+                "CREATE STAGE `../x`", "CREATE STAGE \"a/b\"", "CREATE STAGE a/b", "CREATE STAGE ..",
+                "CREATE STAGE " + "x" * 300, "LIST @" + "y" * 300, "CREATE STAGE 'quoted'",
+                "CREATE STAGE s\u00e9", "LIST @s/" + "z/" * 600 + "f", "REMOVE @s/a/../../..",
+                "LIST @~/../u2", "DROP STAGE ..", "DESC STAGE ../x", "LIST @s/a\x00b", "LIST @s/a\x01b", "LIST @s\x00",
+                "SELECT * FROM LIST_STAGE(location => '@s/../..')",
+                "SELECT * FROM LIST_STAGE(location => '@../etc')",
+            ]
+            conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+            cur = conn.cursor()
+            for st in statements:
+                with self.subTest(st=st):
+                    if st.startswith("LIST @s/%2e"):
+                        # a literal '%2e%2e' segment is a name like any other: nothing listed
+                        cur.execute(st)
+                        self.assertEqual(cur.fetchall(), ())
+                        continue
+                    with self.assertRaises(pymysql.err.MySQLError) as e:
+                        cur.execute(st)
+                    self.assertRegex(e.exception.args[1], r"^\w+\. Code: \d+, Text = ", st)
+            conn.close()
+            with open(outside) as f:
+                self.assertEqual(f.read(), "do not touch")
+            rc, out, err = sql(s, "SELECT 1;")
+            self.assertEqual(out, "1\n1\n")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
