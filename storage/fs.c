@@ -75,6 +75,7 @@ static int fill_entry(struct storage_entry *e, const char *path, const char *key
 struct fs_dirent {
     char *name;
     bool is_dir;
+    struct stat st; /* from the directory scan: no second stat per file */
 };
 
 struct fs_level {
@@ -166,6 +167,7 @@ static int level_push(struct storage_list *l, const char *rel, const char *filte
         }
         lv.ents[lv.n].name = strdup(de->d_name);
         lv.ents[lv.n].is_dir = S_ISDIR(st.st_mode);
+        lv.ents[lv.n].st = st;
         if (!lv.ents[lv.n++].name)
             rc = -ENOMEM;
     }
@@ -234,13 +236,10 @@ static void list_fill_page(struct storage_list *l)
             l->status = level_push(l, key, NULL);
         } else {
             char *path = path_join(l->fs->root, key);
-            struct stat st;
-            if (path && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-                if (fill_entry(&l->page[l->n], path, key, &st) == 0)
-                    l->n++;
-                else
-                    l->status = -ENOMEM;
-            }
+            if (path && fill_entry(&l->page[l->n], path, key, &e->st) == 0)
+                l->n++;
+            else
+                l->status = -ENOMEM;
             free(path);
         }
         free(key);
