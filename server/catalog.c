@@ -1,5 +1,7 @@
 #include "server/catalog.h"
 
+#include "server/session_time.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -118,11 +120,8 @@ struct stage_def *catalog_take(struct catalog *c, const char *name)
 
 static void format_time(int64_t us, char *out, size_t len)
 {
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, len - n, ".%06dZ", (int)(us % 1000000));
+    time_format_datetime_us(us, 'T', out, len - 1);
+    strcat(out, "Z");
 }
 
 static int parse_time(const char *s, int64_t *us)

@@ -195,3 +195,11 @@ void time_format_mysql(int64_t secs, bool is_time, const char *fmt, size_t fmt_l
     }
     out[n] = 0;
 }
+
+void time_format_datetime_us(int64_t us, char sep, char *out, size_t cap)
+{
+    struct tm tm;
+    civil(us / 1000000, &tm);
+    snprintf(out, cap, "%04d-%02d-%02d%c%02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+}

@@ -15,6 +15,8 @@ int time_parse_datetime(const char *s, size_t len, int64_t *secs);
 /* "[-]HHH:MM:SS" to seconds. */
 int time_parse_time(const char *s, size_t len, int64_t *secs);
 void time_format_datetime(int64_t secs, char *out, size_t cap);
+/* "YYYY-MM-DD<sep>HH:MM:SS.ffffff" from microseconds since the epoch, UTC. */
+void time_format_datetime_us(int64_t us, char sep, char *out, size_t cap);
 void time_format_date(int64_t secs, char *out, size_t cap);
 void time_format_time(int64_t secs, char *out, size_t cap);
 /* MySQL DATE_FORMAT / TIME_FORMAT specifiers. */

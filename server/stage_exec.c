@@ -22,6 +22,7 @@
 #include "server/process.h"
 #include "server/session.h"
 #include "server/session_eval.h"
+#include "server/session_time.h"
 #include "server/stage_internal.h"
 #include "server/stage_options.h"
 #include "storage/fs.h"
@@ -320,15 +321,6 @@ static struct mysql_column time_col(void)
     return c;
 }
 
-static void format_created(int64_t us, char *out, size_t len)
-{
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, len - n, ".%06d", (int)(us % 1000000));
-}
-
 static void send_values(struct mysql_conn *c, const struct mysql_column *cols, const char **vals,
                         size_t n)
 {
@@ -365,7 +357,7 @@ static int exec_desc(struct mysql_conn *c, const char *sql, size_t len)
         char params[2048], format[1024], created[40];
         stage_options_render_params(d, c->srv->cfg->data_dir, params, sizeof(params));
         stage_options_render_format(d, format, sizeof(format));
-        format_created(d->created_on_us, created, sizeof(created));
+        time_format_datetime_us(d->created_on_us, ' ', created, sizeof(created));
         const char *vals[10] = {d->name,    d->type == STAGE_INTERNAL ? "Internal" : "External",
                                 params,     STAGE_COPY_OPTIONS_TEXT,
                                 format,     d->type == STAGE_INTERNAL ? "0" : NULL,
@@ -399,7 +391,7 @@ static int exec_show(struct mysql_conn *c, const char *sql, size_t len)
         if (st.like && !eval_like(d->name, strlen(d->name), st.like, strlen(st.like)))
             continue;
         char created[40];
-        format_created(d->created_on_us, created, sizeof(created));
+        time_format_datetime_us(d->created_on_us, ' ', created, sizeof(created));
         const char *vals[6] = {d->name,
                                d->type == STAGE_INTERNAL ? "Internal" : "External",
                                d->type == STAGE_INTERNAL ? "0" : NULL,

@@ -209,6 +209,17 @@ static void remove_done_cb(void *arg, int status)
 
 static int run_collected_select(struct list_op *op);
 
+/* LIST answers with its columns before the first row, or with none at all. */
+static void send_header(struct list_op *op)
+{
+    if (op->header_sent)
+        return;
+    struct mysql_column cols[5];
+    list_columns(cols);
+    mysql_result_begin(op->c, cols, 5);
+    op->header_sent = true;
+}
+
 static void list_ended(struct list_op *op)
 {
     struct mysql_conn *c = op->c;
@@ -216,11 +227,7 @@ static void list_ended(struct list_op *op)
     op->l = NULL;
     switch (op->purpose) {
     case LIST_ROWS:
-        if (!op->header_sent) {
-            struct mysql_column cols[5];
-            list_columns(cols);
-            mysql_result_begin(c, cols, 5);
-        }
+        send_header(op);
         mysql_result_end(c);
         list_finish(op, 0);
         break;
@@ -246,12 +253,7 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
     struct mysql_conn *c = op->c;
     switch (op->purpose) {
     case LIST_ROWS:
-        if (!op->header_sent) {
-            struct mysql_column cols[5];
-            list_columns(cols);
-            mysql_result_begin(c, cols, 5);
-            op->header_sent = true;
-        }
+        send_header(op);
         send_row(c, e);
         return 0;
     case LIST_COLLECT: {
