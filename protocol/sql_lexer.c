@@ -223,6 +223,33 @@ void sql_lexer_next(struct sql_lexer *lx, struct sql_token *tok)
     tok->len = lx->pos - tok->start;
 }
 
+void sql_cursor_init(struct sql_cursor *c, const char *src, size_t len, enum sql_lexer_mode mode)
+{
+    sql_lexer_init(&c->lx, src, len, mode);
+    sql_lexer_next(&c->lx, &c->tok);
+}
+
+void sql_cursor_next(struct sql_cursor *c)
+{
+    sql_lexer_next(&c->lx, &c->tok);
+}
+
+bool sql_cursor_kw(struct sql_cursor *c, const char *keyword)
+{
+    if (!sql_token_is(c->lx.src, &c->tok, keyword))
+        return false;
+    sql_cursor_next(c);
+    return true;
+}
+
+bool sql_cursor_op(struct sql_cursor *c, const char *op)
+{
+    if (!sql_token_op(c->lx.src, &c->tok, op))
+        return false;
+    sql_cursor_next(c);
+    return true;
+}
+
 bool sql_token_is(const char *src, const struct sql_token *tok, const char *keyword)
 {
     size_t n = strlen(keyword);

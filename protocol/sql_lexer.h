@@ -47,6 +47,19 @@ struct sql_lexer {
 void sql_lexer_init(struct sql_lexer *lx, const char *src, size_t len, enum sql_lexer_mode mode);
 void sql_lexer_next(struct sql_lexer *lx, struct sql_token *tok);
 
+/* A lexer with its current token, for recursive-descent parsers. */
+struct sql_cursor {
+    struct sql_lexer lx;
+    struct sql_token tok;
+};
+
+/* Starts at the first token. */
+void sql_cursor_init(struct sql_cursor *c, const char *src, size_t len, enum sql_lexer_mode mode);
+void sql_cursor_next(struct sql_cursor *c);
+/* Consume the current token if it is this keyword / operator. */
+bool sql_cursor_kw(struct sql_cursor *c, const char *keyword);
+bool sql_cursor_op(struct sql_cursor *c, const char *op);
+
 /* Case-insensitive comparison of an IDENT token with a keyword. */
 bool sql_token_is(const char *src, const struct sql_token *tok, const char *keyword);
 bool sql_token_op(const char *src, const struct sql_token *tok, const char *op);

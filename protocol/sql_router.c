@@ -4,32 +4,14 @@
 
 #include "protocol/sql_lexer.h"
 
-struct cursor {
-    struct sql_lexer lx;
-    struct sql_token tok;
-};
-
-static void advance(struct cursor *c)
-{
-    sql_lexer_next(&c->lx, &c->tok);
-}
-
-static bool accept_kw(struct cursor *c, const char *kw)
-{
-    if (!sql_token_is(c->lx.src, &c->tok, kw))
-        return false;
-    advance(c);
-    return true;
-}
-
-static bool is_location(const struct cursor *c)
+static bool is_location(const struct sql_cursor *c)
 {
     return c->tok.type == SQL_TK_AT || (c->tok.type == SQL_TK_STRING && c->tok.text_len > 0 &&
                                         c->lx.src[c->tok.text_start] == '@');
 }
 
 /* SELECT ... FROM @s, ... JOIN @s, LIST_STAGE( / INFER_SCHEMA( anywhere. */
-static enum sql_route route_select(struct cursor *c)
+static enum sql_route route_select(struct sql_cursor *c)
 {
     bool after_from = false;
     while (c->tok.type != SQL_TK_EOF && c->tok.type != SQL_TK_ERROR) {
@@ -38,7 +20,7 @@ static enum sql_route route_select(struct cursor *c)
             return SQL_ROUTE_SELECT_STAGE;
         if (sql_token_is(src, &c->tok, "LIST_STAGE") ||
             sql_token_is(src, &c->tok, "INFER_SCHEMA")) {
-            advance(c);
+            sql_cursor_next(c);
             if (sql_token_op(src, &c->tok, "("))
                 return SQL_ROUTE_SELECT_STAGE;
             after_from = false;
@@ -46,41 +28,40 @@ static enum sql_route route_select(struct cursor *c)
         }
         after_from = sql_token_is(src, &c->tok, "FROM") || sql_token_is(src, &c->tok, "JOIN") ||
                      (after_from && sql_token_op(src, &c->tok, ","));
-        advance(c);
+        sql_cursor_next(c);
     }
     return SQL_ROUTE_OTHER;
 }
 
 enum sql_route sql_route_statement(const char *sql, size_t len)
 {
-    struct cursor c;
-    sql_lexer_init(&c.lx, sql, len, SQL_MODE_MYSQL);
-    advance(&c);
+    struct sql_cursor c;
+    sql_cursor_init(&c, sql, len, SQL_MODE_MYSQL);
     if (c.tok.type == SQL_TK_EOF)
         return SQL_ROUTE_EMPTY;
-    if (accept_kw(&c, "CREATE")) {
-        if (accept_kw(&c, "OR") && !accept_kw(&c, "REPLACE"))
+    if (sql_cursor_kw(&c, "CREATE")) {
+        if (sql_cursor_kw(&c, "OR") && !sql_cursor_kw(&c, "REPLACE"))
             return SQL_ROUTE_OTHER;
-        return accept_kw(&c, "STAGE") ? SQL_ROUTE_CREATE_STAGE : SQL_ROUTE_OTHER;
+        return sql_cursor_kw(&c, "STAGE") ? SQL_ROUTE_CREATE_STAGE : SQL_ROUTE_OTHER;
     }
-    if (accept_kw(&c, "DROP"))
-        return accept_kw(&c, "STAGE") ? SQL_ROUTE_DROP_STAGE : SQL_ROUTE_OTHER;
-    if (accept_kw(&c, "DESC") || accept_kw(&c, "DESCRIBE"))
-        return accept_kw(&c, "STAGE") ? SQL_ROUTE_DESC_STAGE : SQL_ROUTE_OTHER;
-    if (accept_kw(&c, "SHOW"))
-        return accept_kw(&c, "STAGES") ? SQL_ROUTE_SHOW_STAGES : SQL_ROUTE_OTHER;
-    if (accept_kw(&c, "LIST"))
+    if (sql_cursor_kw(&c, "DROP"))
+        return sql_cursor_kw(&c, "STAGE") ? SQL_ROUTE_DROP_STAGE : SQL_ROUTE_OTHER;
+    if (sql_cursor_kw(&c, "DESC") || sql_cursor_kw(&c, "DESCRIBE"))
+        return sql_cursor_kw(&c, "STAGE") ? SQL_ROUTE_DESC_STAGE : SQL_ROUTE_OTHER;
+    if (sql_cursor_kw(&c, "SHOW"))
+        return sql_cursor_kw(&c, "STAGES") ? SQL_ROUTE_SHOW_STAGES : SQL_ROUTE_OTHER;
+    if (sql_cursor_kw(&c, "LIST"))
         return c.tok.type == SQL_TK_AT ? SQL_ROUTE_LIST : SQL_ROUTE_OTHER;
-    if (accept_kw(&c, "REMOVE") || accept_kw(&c, "RM"))
+    if (sql_cursor_kw(&c, "REMOVE") || sql_cursor_kw(&c, "RM"))
         return c.tok.type == SQL_TK_AT ? SQL_ROUTE_REMOVE : SQL_ROUTE_OTHER;
-    if (accept_kw(&c, "PRESIGN"))
+    if (sql_cursor_kw(&c, "PRESIGN"))
         return SQL_ROUTE_PRESIGN;
-    if (accept_kw(&c, "PUT"))
+    if (sql_cursor_kw(&c, "PUT"))
         return SQL_ROUTE_PUT;
-    if (accept_kw(&c, "GET"))
+    if (sql_cursor_kw(&c, "GET"))
         return SQL_ROUTE_GET;
-    if (accept_kw(&c, "COPY"))
-        return accept_kw(&c, "INTO") ? SQL_ROUTE_COPY : SQL_ROUTE_OTHER;
+    if (sql_cursor_kw(&c, "COPY"))
+        return sql_cursor_kw(&c, "INTO") ? SQL_ROUTE_COPY : SQL_ROUTE_OTHER;
     if (sql_token_is(sql, &c.tok, "SELECT") || sql_token_is(sql, &c.tok, "WITH") ||
         sql_token_op(sql, &c.tok, "("))
         return route_select(&c);
@@ -97,11 +78,11 @@ const char *sql_route_name(enum sql_route r)
 
 bool sql_route_is_list_stage(const char *sql, size_t len)
 {
-    struct cursor c;
-    sql_lexer_init(&c.lx, sql, len, SQL_MODE_MYSQL);
-    for (advance(&c); c.tok.type != SQL_TK_EOF && c.tok.type != SQL_TK_ERROR; advance(&c)) {
+    struct sql_cursor c;
+    for (sql_cursor_init(&c, sql, len, SQL_MODE_MYSQL);
+         c.tok.type != SQL_TK_EOF && c.tok.type != SQL_TK_ERROR; sql_cursor_next(&c)) {
         if (sql_token_is(sql, &c.tok, "LIST_STAGE")) {
-            advance(&c);
+            sql_cursor_next(&c);
             if (sql_token_op(sql, &c.tok, "("))
                 return true;
         }

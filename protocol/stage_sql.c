@@ -14,31 +14,9 @@
 struct parser {
     const char *src;
     size_t len;
-    struct sql_lexer lx;
-    struct sql_token tok;
+    struct sql_cursor cur;
     struct stage_stmt *st;
 };
-
-static void next(struct parser *p)
-{
-    sql_lexer_next(&p->lx, &p->tok);
-}
-
-static bool kw(struct parser *p, const char *k)
-{
-    if (!sql_token_is(p->src, &p->tok, k))
-        return false;
-    next(p);
-    return true;
-}
-
-static bool op(struct parser *p, const char *o)
-{
-    if (!sql_token_op(p->src, &p->tok, o))
-        return false;
-    next(p);
-    return true;
-}
 
 static int fail(struct parser *p, int code, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -57,9 +35,9 @@ static int fail(struct parser *p, int code, const char *name, const char *fmt, .
 
 static int syntax(struct parser *p, const char *expected)
 {
-    size_t at = p->tok.start < p->len ? p->tok.start : p->len;
+    size_t at = p->cur.tok.start < p->len ? p->cur.tok.start : p->len;
     size_t n = p->len - at < 60 ? p->len - at : 60;
-    if (p->tok.type == SQL_TK_EOF)
+    if (p->cur.tok.type == SQL_TK_EOF)
         return fail(p, 1005, "SyntaxException", "unexpected end of statement, expected %s",
                     expected);
     return fail(p, 1005, "SyntaxException", "unexpected `%.*s`, expected %s", (int)n, p->src + at,
@@ -70,7 +48,7 @@ static char *text(struct parser *p)
 {
     struct buf b;
     buf_init(&b);
-    sql_token_unquote(p->src, &p->tok, &b);
+    sql_token_unquote(p->src, &p->cur.tok, &b);
     char *s = strndup(b.data ? (const char *)b.data : "", b.len);
     buf_free(&b);
     return s;
@@ -90,20 +68,20 @@ bool stage_name_valid(const char *name)
  * '@name' could never address them. */
 static int stage_name(struct parser *p, bool allow_user)
 {
-    if (p->tok.type == SQL_TK_QIDENT || p->tok.type == SQL_TK_STRING)
+    if (p->cur.tok.type == SQL_TK_QIDENT || p->cur.tok.type == SQL_TK_STRING)
         return fail(p, 1005, "SyntaxException",
                     "stage name must be a plain identifier, quoted names are not allowed");
-    if (sql_token_op(p->src, &p->tok, "~")) {
+    if (sql_token_op(p->src, &p->cur.tok, "~")) {
         if (!allow_user)
             return syntax(p, "a stage name");
         p->st->name = strdup("~");
-        next(p);
+        sql_cursor_next(&p->cur);
         return 0;
     }
-    if (p->tok.type != SQL_TK_IDENT)
+    if (p->cur.tok.type != SQL_TK_IDENT)
         return syntax(p, "a stage name");
     p->st->name = text(p);
-    next(p);
+    sql_cursor_next(&p->cur);
     if (!p->st->name)
         return fail(p, 1005, "SyntaxException", "out of memory");
     if (!stage_name_valid(p->st->name))
@@ -140,37 +118,38 @@ static int add_option(struct stage_option **opts, size_t *n, char *key, char *va
  * (TRUE, CSV, NONE...) or a parenthesised list (NULL_IF = ('a', 'b')). */
 static int options(struct parser *p, struct stage_option **opts, size_t *n)
 {
-    if (!op(p, "=") || !op(p, "("))
+    if (!sql_cursor_op(&p->cur, "=") || !sql_cursor_op(&p->cur, "("))
         return syntax(p, "= (");
-    while (!op(p, ")")) {
-        if (p->tok.type != SQL_TK_IDENT)
+    while (!sql_cursor_op(&p->cur, ")")) {
+        if (p->cur.tok.type != SQL_TK_IDENT)
             return syntax(p, "an option name");
         char *key = text(p);
-        next(p);
-        if (!op(p, "=")) {
+        sql_cursor_next(&p->cur);
+        if (!sql_cursor_op(&p->cur, "=")) {
             free(key);
             return syntax(p, "=");
         }
         char *value;
-        if (sql_token_op(p->src, &p->tok, "(")) {
-            size_t start = p->tok.start;
+        if (sql_token_op(p->src, &p->cur.tok, "(")) {
+            size_t start = p->cur.tok.start;
             int depth = 0;
             do {
-                depth += sql_token_op(p->src, &p->tok, "(") - sql_token_op(p->src, &p->tok, ")");
-                next(p);
-            } while (depth > 0 && p->tok.type != SQL_TK_EOF);
-            value = strndup(p->src + start, p->tok.start - start);
-        } else if (p->tok.type == SQL_TK_STRING || p->tok.type == SQL_TK_NUMBER ||
-                   p->tok.type == SQL_TK_IDENT) {
+                depth +=
+                    sql_token_op(p->src, &p->cur.tok, "(") - sql_token_op(p->src, &p->cur.tok, ")");
+                sql_cursor_next(&p->cur);
+            } while (depth > 0 && p->cur.tok.type != SQL_TK_EOF);
+            value = strndup(p->src + start, p->cur.tok.start - start);
+        } else if (p->cur.tok.type == SQL_TK_STRING || p->cur.tok.type == SQL_TK_NUMBER ||
+                   p->cur.tok.type == SQL_TK_IDENT) {
             value = text(p);
-            next(p);
+            sql_cursor_next(&p->cur);
         } else {
             free(key);
             return syntax(p, "an option value");
         }
         if (add_option(opts, n, key, value) < 0)
             return fail(p, 1005, "SyntaxException", "out of memory");
-        op(p, ",");
+        sql_cursor_op(&p->cur, ",");
     }
     return 0;
 }
@@ -178,16 +157,16 @@ static int options(struct parser *p, struct stage_option **opts, size_t *n)
 static int create(struct parser *p)
 {
     struct stage_stmt *st = p->st;
-    kw(p, "CREATE");
-    if (kw(p, "OR")) {
-        if (!kw(p, "REPLACE"))
+    sql_cursor_kw(&p->cur, "CREATE");
+    if (sql_cursor_kw(&p->cur, "OR")) {
+        if (!sql_cursor_kw(&p->cur, "REPLACE"))
             return syntax(p, "REPLACE");
         st->or_replace = true;
     }
-    if (!kw(p, "STAGE"))
+    if (!sql_cursor_kw(&p->cur, "STAGE"))
         return syntax(p, "STAGE");
-    if (kw(p, "IF")) {
-        if (!kw(p, "NOT") || !kw(p, "EXISTS"))
+    if (sql_cursor_kw(&p->cur, "IF")) {
+        if (!sql_cursor_kw(&p->cur, "NOT") || !sql_cursor_kw(&p->cur, "EXISTS"))
             return syntax(p, "NOT EXISTS");
         st->if_not_exists = true;
     }
@@ -197,80 +176,80 @@ static int create(struct parser *p)
     if (stage_name(p, true) < 0)
         return -1;
     for (;;) {
-        if (kw(p, "URL")) {
-            if (!op(p, "=") || p->tok.type != SQL_TK_STRING)
+        if (sql_cursor_kw(&p->cur, "URL")) {
+            if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_STRING)
                 return syntax(p, "= 'url'");
         }
-        if (p->tok.type == SQL_TK_STRING && !st->url) {
+        if (p->cur.tok.type == SQL_TK_STRING && !st->url) {
             st->url = text(p);
-            next(p);
-        } else if (kw(p, "CONNECTION") || kw(p, "CREDENTIALS")) {
+            sql_cursor_next(&p->cur);
+        } else if (sql_cursor_kw(&p->cur, "CONNECTION") || sql_cursor_kw(&p->cur, "CREDENTIALS")) {
             if (options(p, &st->connection, &st->n_connection) < 0)
                 return -1;
-        } else if (kw(p, "FILE_FORMAT")) {
+        } else if (sql_cursor_kw(&p->cur, "FILE_FORMAT")) {
             if (options(p, &st->file_format, &st->n_file_format) < 0)
                 return -1;
-        } else if (kw(p, "COMMENT") || kw(p, "COMMENTS")) {
-            if (!op(p, "=") || p->tok.type != SQL_TK_STRING)
+        } else if (sql_cursor_kw(&p->cur, "COMMENT") || sql_cursor_kw(&p->cur, "COMMENTS")) {
+            if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_STRING)
                 return syntax(p, "= 'comment'");
             free(st->comment);
             st->comment = text(p);
-            next(p);
+            sql_cursor_next(&p->cur);
         } else {
             break;
         }
     }
-    if (sql_token_is(p->src, &p->tok, "COPY_OPTIONS"))
+    if (sql_token_is(p->src, &p->cur.tok, "COPY_OPTIONS"))
         return fail(p, 1005, "SyntaxException", "COPY_OPTIONS is not accepted by CREATE STAGE");
-    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "URL, CONNECTION, FILE_FORMAT or COMMENT");
+    return p->cur.tok.type == SQL_TK_EOF ? 0 : syntax(p, "URL, CONNECTION, FILE_FORMAT or COMMENT");
 }
 
 static int drop_or_desc(struct parser *p, bool drop)
 {
-    next(p); /* DROP / DESC / DESCRIBE */
-    if (!kw(p, "STAGE"))
+    sql_cursor_next(&p->cur); /* DROP / DESC / DESCRIBE */
+    if (!sql_cursor_kw(&p->cur, "STAGE"))
         return syntax(p, "STAGE");
-    if (drop && kw(p, "IF")) {
-        if (!kw(p, "EXISTS"))
+    if (drop && sql_cursor_kw(&p->cur, "IF")) {
+        if (!sql_cursor_kw(&p->cur, "EXISTS"))
             return syntax(p, "EXISTS");
         p->st->if_exists = true;
     }
     if (stage_name(p, drop) < 0)
         return -1;
-    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "end of statement");
+    return p->cur.tok.type == SQL_TK_EOF ? 0 : syntax(p, "end of statement");
 }
 
 static int take_count(struct parser *p, int64_t *out)
 {
     char tmp[24];
-    if (p->tok.type != SQL_TK_NUMBER || p->tok.len >= sizeof(tmp))
+    if (p->cur.tok.type != SQL_TK_NUMBER || p->cur.tok.len >= sizeof(tmp))
         return syntax(p, "a number");
-    memcpy(tmp, p->src + p->tok.start, p->tok.len);
-    tmp[p->tok.len] = 0;
+    memcpy(tmp, p->src + p->cur.tok.start, p->cur.tok.len);
+    tmp[p->cur.tok.len] = 0;
     char *end;
     errno = 0;
     long long v = strtoll(tmp, &end, 10);
     if (*end || errno || v < 0)
         return syntax(p, "a non-negative number");
     *out = v;
-    next(p);
+    sql_cursor_next(&p->cur);
     return 0;
 }
 
 static int show(struct parser *p)
 {
-    kw(p, "SHOW");
-    if (!kw(p, "STAGES"))
+    sql_cursor_kw(&p->cur, "SHOW");
+    if (!sql_cursor_kw(&p->cur, "STAGES"))
         return syntax(p, "STAGES");
-    if (kw(p, "LIKE")) {
-        if (p->tok.type != SQL_TK_STRING)
+    if (sql_cursor_kw(&p->cur, "LIKE")) {
+        if (p->cur.tok.type != SQL_TK_STRING)
             return syntax(p, "a pattern");
         p->st->like = text(p);
-        next(p);
+        sql_cursor_next(&p->cur);
     }
-    if (kw(p, "LIMIT") && take_count(p, &p->st->limit) < 0)
+    if (sql_cursor_kw(&p->cur, "LIMIT") && take_count(p, &p->st->limit) < 0)
         return -1;
-    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "LIKE or LIMIT");
+    return p->cur.tok.type == SQL_TK_EOF ? 0 : syntax(p, "LIKE or LIMIT");
 }
 
 int stage_location_split(const char *loc, size_t len, char **name, char **path)
@@ -309,58 +288,58 @@ static int location(struct parser *p, const char *loc, size_t len)
 
 static int list_or_remove(struct parser *p)
 {
-    next(p); /* LIST / REMOVE / RM */
-    if (p->tok.type != SQL_TK_AT)
+    sql_cursor_next(&p->cur); /* LIST / REMOVE / RM */
+    if (p->cur.tok.type != SQL_TK_AT)
         return syntax(p, "@stage");
     struct buf b;
     buf_init(&b);
-    sql_token_unquote(p->src, &p->tok, &b);
+    sql_token_unquote(p->src, &p->cur.tok, &b);
     int rc = location(p, b.data ? (const char *)b.data : "", b.len);
     buf_free(&b);
     if (rc < 0)
         return -1;
-    next(p);
-    if (kw(p, "PATTERN")) {
-        if (!op(p, "=") || p->tok.type != SQL_TK_STRING)
+    sql_cursor_next(&p->cur);
+    if (sql_cursor_kw(&p->cur, "PATTERN")) {
+        if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_STRING)
             return syntax(p, "= 'regex'");
         p->st->pattern = text(p);
-        next(p);
+        sql_cursor_next(&p->cur);
     }
-    return p->tok.type == SQL_TK_EOF ? 0 : syntax(p, "PATTERN or end of statement");
+    return p->cur.tok.type == SQL_TK_EOF ? 0 : syntax(p, "PATTERN or end of statement");
 }
 
 /* Finds LIST_STAGE( in a SELECT and parses its named arguments. */
 static int list_stage(struct parser *p)
 {
     struct stage_stmt *st = p->st;
-    while (p->tok.type != SQL_TK_EOF && p->tok.type != SQL_TK_ERROR) {
-        if (sql_token_is(p->src, &p->tok, "LIST_STAGE")) {
-            st->func_start = p->tok.start;
-            next(p);
-            if (op(p, "("))
+    while (p->cur.tok.type != SQL_TK_EOF && p->cur.tok.type != SQL_TK_ERROR) {
+        if (sql_token_is(p->src, &p->cur.tok, "LIST_STAGE")) {
+            st->func_start = p->cur.tok.start;
+            sql_cursor_next(&p->cur);
+            if (sql_cursor_op(&p->cur, "("))
                 break;
         } else {
-            next(p);
+            sql_cursor_next(&p->cur);
         }
     }
     if (!st->func_start)
         return syntax(p, "LIST_STAGE(...)");
     char *loc = NULL;
     int rc = 0;
-    while (rc == 0 && !op(p, ")")) {
-        if (p->tok.type != SQL_TK_IDENT) {
+    while (rc == 0 && !sql_cursor_op(&p->cur, ")")) {
+        if (p->cur.tok.type != SQL_TK_IDENT) {
             rc = syntax(p, "a parameter name");
             break;
         }
         char *key = text(p);
-        next(p);
-        if (!op(p, "=>") || p->tok.type != SQL_TK_STRING) {
+        sql_cursor_next(&p->cur);
+        if (!sql_cursor_op(&p->cur, "=>") || p->cur.tok.type != SQL_TK_STRING) {
             free(key);
             rc = syntax(p, "=> 'value'");
             break;
         }
         char *value = text(p);
-        next(p);
+        sql_cursor_next(&p->cur);
         if (key && !strcasecmp(key, "location")) {
             free(loc);
             loc = value;
@@ -372,9 +351,9 @@ static int list_stage(struct parser *p)
             free(value);
         }
         free(key);
-        op(p, ",");
+        sql_cursor_op(&p->cur, ",");
     }
-    st->select_end = p->tok.start;
+    st->select_end = p->cur.tok.start;
     if (rc == 0 && !loc)
         rc = fail(p, 1006, "BadArguments", "list_stage must specify location");
     if (rc == 0 && loc[0] != '@')
@@ -394,8 +373,7 @@ int stage_sql_parse(const char *sql, size_t len, enum stage_stmt_kind kind, stru
     st->kind = kind;
     st->limit = -1;
     struct parser p = {.src = sql, .len = len, .st = st};
-    sql_lexer_init(&p.lx, sql, len, SQL_MODE_STAGE);
-    next(&p);
+    sql_cursor_init(&p.cur, sql, len, SQL_MODE_STAGE);
     switch (kind) {
     case STAGE_STMT_CREATE:
         return create(&p);

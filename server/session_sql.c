@@ -19,40 +19,18 @@ struct stmt {
     struct session *s;
     const char *sql;
     size_t len;
-    struct sql_lexer lx;
-    struct sql_token tok;
+    struct sql_cursor cur;
 };
-
-static void next(struct stmt *st)
-{
-    sql_lexer_next(&st->lx, &st->tok);
-}
-
-static bool kw(struct stmt *st, const char *k)
-{
-    if (!sql_token_is(st->sql, &st->tok, k))
-        return false;
-    next(st);
-    return true;
-}
-
-static bool op(struct stmt *st, const char *o)
-{
-    if (!sql_token_op(st->sql, &st->tok, o))
-        return false;
-    next(st);
-    return true;
-}
 
 static bool at_end(struct stmt *st)
 {
-    return st->tok.type == SQL_TK_EOF;
+    return st->cur.tok.type == SQL_TK_EOF;
 }
 
 static int parse_error(struct stmt *st)
 {
     char near[81];
-    size_t at = st->tok.start < st->len ? st->tok.start : st->len;
+    size_t at = st->cur.tok.start < st->len ? st->cur.tok.start : st->len;
     snprintf(near, sizeof(near), "%.*s", (int)(st->len - at), st->sql + at);
     mysql_conn_send_err(st->s->conn, ER_PARSE, near, 1);
     return -1;
@@ -78,7 +56,7 @@ static void token_text(struct stmt *st, char *out, size_t cap)
 {
     struct buf b;
     buf_init(&b);
-    sql_token_unquote(st->sql, &st->tok, &b);
+    sql_token_unquote(st->sql, &st->cur.tok, &b);
     snprintf(out, cap, "%.*s", (int)b.len, b.data ? (const char *)b.data : "");
     buf_free(&b);
 }
@@ -106,15 +84,15 @@ static size_t value_end(struct stmt *st)
 {
     int depth = 0;
     for (;;) {
-        if (st->tok.type == SQL_TK_EOF || st->tok.type == SQL_TK_ERROR)
+        if (st->cur.tok.type == SQL_TK_EOF || st->cur.tok.type == SQL_TK_ERROR)
             return st->len;
-        if (sql_token_op(st->sql, &st->tok, "("))
+        if (sql_token_op(st->sql, &st->cur.tok, "("))
             depth++;
-        else if (sql_token_op(st->sql, &st->tok, ")"))
+        else if (sql_token_op(st->sql, &st->cur.tok, ")"))
             depth--;
-        else if (depth == 0 && sql_token_op(st->sql, &st->tok, ","))
-            return st->tok.start;
-        next(st);
+        else if (depth == 0 && sql_token_op(st->sql, &st->cur.tok, ","))
+            return st->cur.tok.start;
+        sql_cursor_next(&st->cur);
     }
 }
 
@@ -128,10 +106,10 @@ static int assign_sysvar(struct stmt *st, const char *name, size_t name_len, enu
         mysql_conn_send_err(s->conn, ER_UNKNOWN_SYSTEM_VARIABLE, nm);
         return -1;
     }
-    if (!op(st, "=") && !op(st, ":="))
+    if (!sql_cursor_op(&st->cur, "=") && !sql_cursor_op(&st->cur, ":="))
         return parse_error(st);
-    bool is_default = sql_token_is(st->sql, &st->tok, "DEFAULT");
-    size_t start = st->tok.start;
+    bool is_default = sql_token_is(st->sql, &st->cur.tok, "DEFAULT");
+    size_t start = st->cur.tok.start;
     size_t end = value_end(st);
     char *value = NULL;
     bool is_int;
@@ -164,14 +142,14 @@ static int assign_user_var(struct stmt *st)
 {
     struct buf name;
     buf_init(&name);
-    sql_token_unquote(st->sql, &st->tok, &name);
-    next(st);
+    sql_token_unquote(st->sql, &st->cur.tok, &name);
+    sql_cursor_next(&st->cur);
     int rc = -1;
-    if (!op(st, "=") && !op(st, ":=")) {
+    if (!sql_cursor_op(&st->cur, "=") && !sql_cursor_op(&st->cur, ":=")) {
         buf_free(&name);
         return parse_error(st);
     }
-    size_t start = st->tok.start;
+    size_t start = st->cur.tok.start;
     size_t end = value_end(st);
     char *value = NULL;
     bool is_int;
@@ -189,18 +167,18 @@ static int assign_user_var(struct stmt *st)
 static int set_names(struct stmt *st)
 {
     char cs[64], coll[64] = "";
-    if (kw(st, "DEFAULT"))
+    if (sql_cursor_kw(&st->cur, "DEFAULT"))
         snprintf(cs, sizeof(cs), "utf8mb4");
     else {
         token_text(st, cs, sizeof(cs));
-        if (st->tok.type != SQL_TK_IDENT && st->tok.type != SQL_TK_STRING &&
-            st->tok.type != SQL_TK_QIDENT)
+        if (st->cur.tok.type != SQL_TK_IDENT && st->cur.tok.type != SQL_TK_STRING &&
+            st->cur.tok.type != SQL_TK_QIDENT)
             return parse_error(st);
-        next(st);
+        sql_cursor_next(&st->cur);
     }
-    if (kw(st, "COLLATE")) {
+    if (sql_cursor_kw(&st->cur, "COLLATE")) {
         token_text(st, coll, sizeof(coll));
-        next(st);
+        sql_cursor_next(&st->cur);
     }
     int rc = session_set_names(st->s, cs, coll[0] ? coll : NULL);
     if (rc == -ENOENT && coll[0] && collation_default_for(cs))
@@ -215,11 +193,11 @@ static int set_names(struct stmt *st)
 static int set_charset(struct stmt *st)
 {
     char cs[64];
-    if (kw(st, "DEFAULT"))
+    if (sql_cursor_kw(&st->cur, "DEFAULT"))
         snprintf(cs, sizeof(cs), "utf8mb4");
     else {
         token_text(st, cs, sizeof(cs));
-        next(st);
+        sql_cursor_next(&st->cur);
     }
     /* SET CHARACTER SET: client and results follow; the connection takes
      * the server's character set. */
@@ -236,30 +214,32 @@ static int set_charset(struct stmt *st)
 static int set_transaction(struct stmt *st, enum scope scope)
 {
     do {
-        if (kw(st, "ISOLATION")) {
-            if (!kw(st, "LEVEL"))
+        if (sql_cursor_kw(&st->cur, "ISOLATION")) {
+            if (!sql_cursor_kw(&st->cur, "LEVEL"))
                 return parse_error(st);
             const char *level;
-            if (kw(st, "READ")) {
-                if (kw(st, "UNCOMMITTED"))
+            if (sql_cursor_kw(&st->cur, "READ")) {
+                if (sql_cursor_kw(&st->cur, "UNCOMMITTED"))
                     level = "READ-UNCOMMITTED";
-                else if (kw(st, "COMMITTED"))
+                else if (sql_cursor_kw(&st->cur, "COMMITTED"))
                     level = "READ-COMMITTED";
                 else
                     return parse_error(st);
-            } else if (kw(st, "REPEATABLE")) {
-                if (!kw(st, "READ"))
+            } else if (sql_cursor_kw(&st->cur, "REPEATABLE")) {
+                if (!sql_cursor_kw(&st->cur, "READ"))
                     return parse_error(st);
                 level = "REPEATABLE-READ";
-            } else if (kw(st, "SERIALIZABLE")) {
+            } else if (sql_cursor_kw(&st->cur, "SERIALIZABLE")) {
                 level = "SERIALIZABLE";
             } else {
                 return parse_error(st);
             }
             if (scope == SCOPE_SESSION)
                 session_var_set(st->s, sysvar_find("transaction_isolation", 21), level, false);
-        } else if (kw(st, "READ")) {
-            const char *ro = kw(st, "ONLY") ? "1" : kw(st, "WRITE") ? "0" : NULL;
+        } else if (sql_cursor_kw(&st->cur, "READ")) {
+            const char *ro = sql_cursor_kw(&st->cur, "ONLY")    ? "1"
+                             : sql_cursor_kw(&st->cur, "WRITE") ? "0"
+                                                                : NULL;
             if (!ro)
                 return parse_error(st);
             if (scope == SCOPE_SESSION)
@@ -267,32 +247,35 @@ static int set_transaction(struct stmt *st, enum scope scope)
         } else {
             return parse_error(st);
         }
-    } while (op(st, ","));
+    } while (sql_cursor_op(&st->cur, ","));
     return 0;
 }
 
 static int handle_set(struct stmt *st)
 {
     enum scope scope = SCOPE_SESSION;
-    if (kw(st, "PASSWORD") || kw(st, "ROLE") || kw(st, "DEFAULT"))
+    if (sql_cursor_kw(&st->cur, "PASSWORD") || sql_cursor_kw(&st->cur, "ROLE") ||
+        sql_cursor_kw(&st->cur, "DEFAULT"))
         return no_upstream(st);
     do {
-        if (kw(st, "GLOBAL") || kw(st, "PERSIST") || kw(st, "PERSIST_ONLY"))
+        if (sql_cursor_kw(&st->cur, "GLOBAL") || sql_cursor_kw(&st->cur, "PERSIST") ||
+            sql_cursor_kw(&st->cur, "PERSIST_ONLY"))
             scope = SCOPE_GLOBAL;
-        else if (kw(st, "SESSION") || kw(st, "LOCAL"))
+        else if (sql_cursor_kw(&st->cur, "SESSION") || sql_cursor_kw(&st->cur, "LOCAL"))
             scope = SCOPE_SESSION;
         int rc;
-        if (kw(st, "NAMES"))
+        if (sql_cursor_kw(&st->cur, "NAMES"))
             rc = set_names(st);
-        else if (kw(st, "CHARSET") || (kw(st, "CHARACTER") && kw(st, "SET")))
+        else if (sql_cursor_kw(&st->cur, "CHARSET") ||
+                 (sql_cursor_kw(&st->cur, "CHARACTER") && sql_cursor_kw(&st->cur, "SET")))
             rc = set_charset(st);
-        else if (kw(st, "TRANSACTION"))
+        else if (sql_cursor_kw(&st->cur, "TRANSACTION"))
             rc = set_transaction(st, scope);
-        else if (st->tok.type == SQL_TK_AT)
+        else if (st->cur.tok.type == SQL_TK_AT)
             rc = assign_user_var(st);
-        else if (st->tok.type == SQL_TK_SYSVAR) {
-            const char *t = st->sql + st->tok.text_start;
-            size_t n = st->tok.text_len;
+        else if (st->cur.tok.type == SQL_TK_SYSVAR) {
+            const char *t = st->sql + st->cur.tok.text_start;
+            size_t n = st->cur.tok.text_len;
             enum scope sc = scope;
             const char *dot = memchr(t, '.', n);
             if (dot) {
@@ -301,19 +284,19 @@ static int handle_set(struct stmt *st)
                 n -= sl + 1;
                 t = dot + 1;
             }
-            next(st);
+            sql_cursor_next(&st->cur);
             rc = assign_sysvar(st, t, n, sc);
-        } else if (st->tok.type == SQL_TK_IDENT || st->tok.type == SQL_TK_QIDENT) {
-            const char *t = st->sql + st->tok.text_start;
-            size_t n = st->tok.text_len;
-            next(st);
+        } else if (st->cur.tok.type == SQL_TK_IDENT || st->cur.tok.type == SQL_TK_QIDENT) {
+            const char *t = st->sql + st->cur.tok.text_start;
+            size_t n = st->cur.tok.text_len;
+            sql_cursor_next(&st->cur);
             rc = assign_sysvar(st, t, n, scope);
         } else {
             return parse_error(st);
         }
         if (rc < 0)
             return -1;
-    } while (op(st, ","));
+    } while (sql_cursor_op(&st->cur, ","));
     if (!at_end(st))
         return parse_error(st);
     return ok(st);
@@ -358,12 +341,12 @@ static const struct show_word show_words[] = {
 
 static bool match_words(struct stmt *st, const struct show_word *w)
 {
-    struct sql_lexer save_lx = st->lx;
-    struct sql_token save_tok = st->tok;
+    struct sql_lexer save_lx = st->cur.lx;
+    struct sql_token save_tok = st->cur.tok;
     for (int i = 0; i < 3 && w->words[i]; i++) {
-        if (!kw(st, w->words[i])) {
-            st->lx = save_lx;
-            st->tok = save_tok;
+        if (!sql_cursor_kw(&st->cur, w->words[i])) {
+            st->cur.lx = save_lx;
+            st->cur.tok = save_tok;
             return false;
         }
     }
@@ -376,9 +359,9 @@ static int no_such_table(struct stmt *st)
 {
     char table[128], db[128];
     token_text(st, table, sizeof(table));
-    next(st);
+    sql_cursor_next(&st->cur);
     snprintf(db, sizeof(db), "%s", st->s->database ? st->s->database : "");
-    if (op(st, ".")) {
+    if (sql_cursor_op(&st->cur, ".")) {
         snprintf(db, sizeof(db), "%s", table);
         token_text(st, table, sizeof(table));
     }
@@ -389,8 +372,9 @@ static int no_such_table(struct stmt *st)
 /* SHOW ... FROM t, SHOW CREATE TABLE t and friends. */
 static int show_missing_table(struct stmt *st)
 {
-    while (!at_end(st) && !(kw(st, "FROM") || kw(st, "IN") || kw(st, "TABLE") || kw(st, "VIEW")))
-        next(st);
+    while (!at_end(st) && !(sql_cursor_kw(&st->cur, "FROM") || sql_cursor_kw(&st->cur, "IN") ||
+                            sql_cursor_kw(&st->cur, "TABLE") || sql_cursor_kw(&st->cur, "VIEW")))
+        sql_cursor_next(&st->cur);
     return no_such_table(st);
 }
 
@@ -399,11 +383,12 @@ static int handle_show(struct stmt *st)
     struct show_args args = {0};
     char db[128] = "", name[160];
     for (;;) {
-        if (kw(st, "FULL"))
+        if (sql_cursor_kw(&st->cur, "FULL"))
             args.full = true;
-        else if (kw(st, "GLOBAL"))
+        else if (sql_cursor_kw(&st->cur, "GLOBAL"))
             args.global = true;
-        else if (!kw(st, "SESSION") && !kw(st, "LOCAL") && !kw(st, "EXTENDED"))
+        else if (!sql_cursor_kw(&st->cur, "SESSION") && !sql_cursor_kw(&st->cur, "LOCAL") &&
+                 !sql_cursor_kw(&st->cur, "EXTENDED"))
             break;
     }
     const struct show_word *w = NULL;
@@ -411,26 +396,29 @@ static int handle_show(struct stmt *st)
         if (match_words(st, &show_words[i]))
             w = &show_words[i];
     if (!w) {
-        if (kw(st, "COLUMNS") || kw(st, "FIELDS") || kw(st, "INDEX") || kw(st, "INDEXES") ||
-            kw(st, "KEYS") || kw(st, "CREATE"))
+        if (sql_cursor_kw(&st->cur, "COLUMNS") || sql_cursor_kw(&st->cur, "FIELDS") ||
+            sql_cursor_kw(&st->cur, "INDEX") || sql_cursor_kw(&st->cur, "INDEXES") ||
+            sql_cursor_kw(&st->cur, "KEYS") || sql_cursor_kw(&st->cur, "CREATE"))
             return show_missing_table(st);
         return no_upstream(st);
     }
-    if (w->kind == SHOW_GRANTS && kw(st, "FOR")) {
+    if (w->kind == SHOW_GRANTS && sql_cursor_kw(&st->cur, "FOR")) {
         while (!at_end(st))
-            next(st);
+            sql_cursor_next(&st->cur);
     }
-    if (w->kind == SHOW_WARNINGS && kw(st, "LIMIT")) {
+    if (w->kind == SHOW_WARNINGS && sql_cursor_kw(&st->cur, "LIMIT")) {
         while (!at_end(st))
-            next(st);
+            sql_cursor_next(&st->cur);
     }
     if (w->kind == SHOW_TABLES || w->kind == SHOW_TABLE_STATUS || w->kind == SHOW_TRIGGERS ||
         w->kind == SHOW_EVENTS || w->kind == SHOW_CREATE_DATABASE) {
-        if (w->kind == SHOW_CREATE_DATABASE && kw(st, "IF") && !(kw(st, "NOT") && kw(st, "EXISTS")))
+        if (w->kind == SHOW_CREATE_DATABASE && sql_cursor_kw(&st->cur, "IF") &&
+            !(sql_cursor_kw(&st->cur, "NOT") && sql_cursor_kw(&st->cur, "EXISTS")))
             return parse_error(st);
-        if (w->kind == SHOW_CREATE_DATABASE || kw(st, "FROM") || kw(st, "IN")) {
+        if (w->kind == SHOW_CREATE_DATABASE || sql_cursor_kw(&st->cur, "FROM") ||
+            sql_cursor_kw(&st->cur, "IN")) {
             token_text(st, db, sizeof(db));
-            next(st);
+            sql_cursor_next(&st->cur);
         } else if (st->s->database) {
             snprintf(db, sizeof(db), "%s", st->s->database);
         } else if (w->kind == SHOW_TABLES || w->kind == SHOW_TABLE_STATUS) {
@@ -447,17 +435,17 @@ static int handle_show(struct stmt *st)
     char like[256];
     const char *like_p = NULL;
     size_t where_at = 0;
-    if (kw(st, "LIKE")) {
-        if (st->tok.type != SQL_TK_STRING)
+    if (sql_cursor_kw(&st->cur, "LIKE")) {
+        if (st->cur.tok.type != SQL_TK_STRING)
             return parse_error(st);
         token_text(st, like, sizeof(like));
         like_p = like;
-        next(st);
-    } else if (sql_token_is(st->sql, &st->tok, "WHERE")) {
-        next(st);
-        where_at = st->tok.start;
+        sql_cursor_next(&st->cur);
+    } else if (sql_token_is(st->sql, &st->cur.tok, "WHERE")) {
+        sql_cursor_next(&st->cur);
+        where_at = st->cur.tok.start;
         while (!at_end(st))
-            next(st);
+            sql_cursor_next(&st->cur);
     }
     if (!at_end(st))
         return parse_error(st);
@@ -483,10 +471,10 @@ static int handle_show(struct stmt *st)
 static int handle_use(struct stmt *st)
 {
     char db[256];
-    if (st->tok.type != SQL_TK_IDENT && st->tok.type != SQL_TK_QIDENT)
+    if (st->cur.tok.type != SQL_TK_IDENT && st->cur.tok.type != SQL_TK_QIDENT)
         return parse_error(st);
     token_text(st, db, sizeof(db));
-    next(st);
+    sql_cursor_next(&st->cur);
     if (!at_end(st))
         return parse_error(st);
     if (session_use_database(st->s, db) < 0) {
@@ -526,13 +514,13 @@ int session_kill(struct session *s, uint32_t id, bool query_only)
 static int handle_kill(struct stmt *st)
 {
     bool query = false;
-    if (kw(st, "QUERY"))
+    if (sql_cursor_kw(&st->cur, "QUERY"))
         query = true;
     else
-        kw(st, "CONNECTION");
-    size_t start = st->tok.start;
+        sql_cursor_kw(&st->cur, "CONNECTION");
+    size_t start = st->cur.tok.start;
     while (!at_end(st))
-        next(st);
+        sql_cursor_next(&st->cur);
     char *v = NULL;
     bool is_int;
     if (eval_scalar(st->s, st->sql, start, st->len, &v, &is_int) < 0)
@@ -554,7 +542,7 @@ static int handle_transaction(struct stmt *st, bool begin)
      * that drivers which track them stay consistent. */
     st->s->in_trans = begin;
     while (!at_end(st))
-        next(st);
+        sql_cursor_next(&st->cur);
     return ok(st);
 }
 
@@ -569,14 +557,14 @@ static int handle_temporary(struct stmt *st)
 static bool drops_tableau_temp(struct stmt *st)
 {
     /* DROP TABLE `#Tableau_...`: part of Tableau's temp-table probe. */
-    return st->tok.type == SQL_TK_QIDENT && st->tok.text_len > 0 &&
-           st->sql[st->tok.text_start] == '#';
+    return st->cur.tok.type == SQL_TK_QIDENT && st->cur.tok.text_len > 0 &&
+           st->sql[st->cur.tok.text_start] == '#';
 }
 
 static bool is_diagnostic(struct stmt *st)
 {
-    struct sql_lexer lx = st->lx;
-    struct sql_token t = st->tok;
+    struct sql_lexer lx = st->cur.lx;
+    struct sql_token t = st->cur.tok;
     if (!sql_token_is(st->sql, &t, "SHOW"))
         return false;
     sql_lexer_next(&lx, &t);
@@ -587,53 +575,53 @@ static bool is_diagnostic(struct stmt *st)
 int session_execute(struct session *s, const char *sql, size_t len)
 {
     struct stmt st = {.s = s, .sql = sql, .len = len};
-    sql_lexer_init(&st.lx, sql, len, SQL_MODE_MYSQL);
-    next(&st);
+    sql_cursor_init(&st.cur, sql, len, SQL_MODE_MYSQL);
     if (!is_diagnostic(&st)) {
         free(s->last_error);
         s->last_error = NULL;
     }
-    if (sql_token_is(sql, &st.tok, "SELECT"))
-        return eval_select(s, sql + st.tok.start, len - st.tok.start);
-    if (kw(&st, "SET"))
+    if (sql_token_is(sql, &st.cur.tok, "SELECT"))
+        return eval_select(s, sql + st.cur.tok.start, len - st.cur.tok.start);
+    if (sql_cursor_kw(&st.cur, "SET"))
         return handle_set(&st);
-    if (kw(&st, "SHOW"))
+    if (sql_cursor_kw(&st.cur, "SHOW"))
         return handle_show(&st);
-    if (kw(&st, "USE"))
+    if (sql_cursor_kw(&st.cur, "USE"))
         return handle_use(&st);
-    if (kw(&st, "BEGIN") || (kw(&st, "START") && kw(&st, "TRANSACTION")))
+    if (sql_cursor_kw(&st.cur, "BEGIN") ||
+        (sql_cursor_kw(&st.cur, "START") && sql_cursor_kw(&st.cur, "TRANSACTION")))
         return handle_transaction(&st, true);
-    if (kw(&st, "COMMIT") || kw(&st, "ROLLBACK"))
+    if (sql_cursor_kw(&st.cur, "COMMIT") || sql_cursor_kw(&st.cur, "ROLLBACK"))
         return handle_transaction(&st, false);
-    if (kw(&st, "SAVEPOINT") || kw(&st, "RELEASE"))
+    if (sql_cursor_kw(&st.cur, "SAVEPOINT") || sql_cursor_kw(&st.cur, "RELEASE"))
         return handle_transaction(&st, s->in_trans);
-    if (kw(&st, "KILL"))
+    if (sql_cursor_kw(&st.cur, "KILL"))
         return handle_kill(&st);
-    if (kw(&st, "DO")) {
+    if (sql_cursor_kw(&st.cur, "DO")) {
         char *v = NULL;
         bool is_int;
-        if (eval_scalar(s, sql, st.tok.start, len, &v, &is_int) < 0)
+        if (eval_scalar(s, sql, st.cur.tok.start, len, &v, &is_int) < 0)
             return -1;
         free(v);
         return ok(&st);
     }
-    if (kw(&st, "DESC") || kw(&st, "DESCRIBE") || kw(&st, "EXPLAIN")) {
-        if (st.tok.type == SQL_TK_IDENT || st.tok.type == SQL_TK_QIDENT)
-            if (!sql_token_is(sql, &st.tok, "SELECT"))
+    if (sql_cursor_kw(&st.cur, "DESC") || sql_cursor_kw(&st.cur, "DESCRIBE") ||
+        sql_cursor_kw(&st.cur, "EXPLAIN")) {
+        if (st.cur.tok.type == SQL_TK_IDENT || st.cur.tok.type == SQL_TK_QIDENT)
+            if (!sql_token_is(sql, &st.cur.tok, "SELECT"))
                 return no_such_table(&st);
         return no_upstream(&st);
     }
-    if (kw(&st, "CREATE") && kw(&st, "TEMPORARY"))
+    if (sql_cursor_kw(&st.cur, "CREATE") && sql_cursor_kw(&st.cur, "TEMPORARY"))
         return handle_temporary(&st);
-    st.lx.pos = 0;
-    next(&st);
-    if (kw(&st, "DROP") && (kw(&st, "TEMPORARY") || (kw(&st, "TABLE") && drops_tableau_temp(&st))))
+    sql_cursor_init(&st.cur, sql, len, SQL_MODE_MYSQL); /* rewind */
+    if (sql_cursor_kw(&st.cur, "DROP") &&
+        (sql_cursor_kw(&st.cur, "TEMPORARY") ||
+         (sql_cursor_kw(&st.cur, "TABLE") && drops_tableau_temp(&st))))
         return handle_temporary(&st);
-    st.lx.pos = 0;
-    next(&st);
-    if (kw(&st, "UNLOCK") && kw(&st, "TABLES") && at_end(&st))
+    sql_cursor_init(&st.cur, sql, len, SQL_MODE_MYSQL); /* rewind */
+    if (sql_cursor_kw(&st.cur, "UNLOCK") && sql_cursor_kw(&st.cur, "TABLES") && at_end(&st))
         return ok(&st);
-    st.lx.pos = 0;
-    next(&st);
+    sql_cursor_init(&st.cur, sql, len, SQL_MODE_MYSQL); /* rewind */
     return no_upstream(&st);
 }
