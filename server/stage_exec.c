@@ -31,13 +31,19 @@
 
 int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt, ...)
 {
-    char msg[400], full[512];
+    char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof(full), "%s. Code: %d, Text = %s.", name, code, msg);
-    mysql_conn_send_err_text(c, 1105, "HY000", full);
+    struct stage_error err;
+    stage_error_set(&err, code, name, "%s", msg);
+    return stage_send_error(c, &err);
+}
+
+int stage_send_error(struct mysql_conn *c, const struct stage_error *err)
+{
+    mysql_conn_send_err_text(c, 1105, "HY000", err->text);
     return -1;
 }
 
@@ -158,6 +164,18 @@ static void creator_of(struct mysql_conn *c, char *out, size_t len)
     snprintf(out, len, "'%s'@'%%'", c->sess->user);
 }
 
+/* Refuses a statement on a stage the session user may not touch. */
+static int refuse_unless_may(struct mysql_conn *c, const struct stage_def *d, int rights)
+{
+    if (stage_may(d, c->sess->user, rights))
+        return 0;
+    struct stage_error err;
+    stage_error_set(&err, 1063, "PermissionDenied",
+                    "Permission denied: privilege [%s] is required on STAGE %s for user '%s'@'%%'",
+                    rights & STAGE_WRITE ? "Write" : "Read", d->name, c->sess->user);
+    return stage_send_error(c, &err);
+}
+
 static int64_t now_us(void)
 {
     struct timeval tv;
@@ -208,6 +226,8 @@ static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
             rc = 0;
         } else if (old && !st.or_replace) {
             rc = stage_err(c, 2502, "StageAlreadyExists", "Stage '%s' already exists", st.name);
+        } else if (old && refuse_unless_may(c, old, STAGE_READ | STAGE_WRITE) < 0) {
+            rc = -1;
         } else {
             char why[300];
             int code = 0;
@@ -274,6 +294,8 @@ static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
         rc = 0;
     } else if (!d) {
         rc = stage_unknown(c, st.name);
+    } else if (refuse_unless_may(c, d, STAGE_READ | STAGE_WRITE) < 0) {
+        rc = -1;
     } else if (d->type == STAGE_INTERNAL) {
         /* the files first, so a failed delete never leaves a stage's files behind */
         struct list_op *op = stage_list_op_new(c, LIST_PURGE);
@@ -351,9 +373,9 @@ static int exec_desc(struct mysql_conn *c, const char *sql, size_t len)
         text_col("owner", 0),
     };
     mysql_result_begin(c, cols, 10);
-    /* an unknown stage is an empty result, as in Databend */
+    /* an unknown or invisible stage is an empty result, as in Databend */
     struct stage_def *d = catalog_find(&c->srv->catalog, st.name);
-    if (d) {
+    if (d && stage_may(d, c->sess->user, STAGE_READ)) {
         char params[2048], format[1024], created[40];
         stage_options_render_params(d, c->srv->cfg->data_dir, params, sizeof(params));
         stage_options_render_format(d, format, sizeof(format));
@@ -390,6 +412,8 @@ static int exec_show(struct mysql_conn *c, const char *sql, size_t len)
         struct stage_def *d = cat->stages[i]; /* sorted by name */
         if (st.like && !eval_like(d->name, strlen(d->name), st.like, strlen(st.like)))
             continue;
+        if (!stage_may(d, c->sess->user, STAGE_READ))
+            continue; /* only the stages the user can see */
         char created[40];
         time_format_datetime_us(d->created_on_us, ' ', created, sizeof(created));
         const char *vals[6] = {d->name,

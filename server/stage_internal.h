@@ -4,14 +4,13 @@
 #ifndef SP_SERVER_STAGE_INTERNAL_H
 #define SP_SERVER_STAGE_INTERNAL_H
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "protocol/stage_sql.h"
 #include "server/catalog.h"
 #include "server/session_eval.h"
+#include "server/stage_store.h"
 #include "storage/storage.h"
 
 struct mysql_conn;
@@ -20,6 +19,8 @@ struct mysql_conn;
 int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int stage_unknown(struct mysql_conn *c, const char *name);
+/* Sends a refusal built by the stage store; returns -1. */
+int stage_send_error(struct mysql_conn *c, const struct stage_error *err);
 /* Sends the parser's error and frees the statement; returns -1. */
 int stage_parse_failed(struct mysql_conn *c, struct stage_stmt *st);
 /* The client went away while the statement waited. */
@@ -36,9 +37,8 @@ struct list_op {
     struct storage_list *l;
     enum list_purpose purpose;
     char *path;
-    pcre2_code *re;
-    pcre2_match_data *md;
-    pcre2_match_context *mctx;
+    struct stage_pattern pattern;
+    int rights; /* what the purpose needs on the stage */
     bool header_sent;
     char **batch;
     size_t nbatch;

@@ -14,41 +14,7 @@
 #include "server/mysql_stmt.h"
 #include "server/process.h"
 #include "server/session.h"
-#include "storage/fs.h"
-
-#define PATTERN_MATCH_LIMIT 1000000
-#define PATTERN_DEPTH_LIMIT 10000
-
-/* ---- storage of a stage ---- */
-
-/* The storage behind "~" (the session user's) or a named stage; NULL after
- * sending an error. */
-static struct storage *stage_storage(struct mysql_conn *c, const char *name)
-{
-    struct server *srv = c->srv;
-    char root[4096], tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s/tmp", srv->cfg->data_dir);
-    if (strcmp(name, "~") == 0) {
-        snprintf(root, sizeof(root), "%s/stages/user/%s", srv->cfg->data_dir, c->sess->user);
-    } else {
-        struct stage_def *d = catalog_find(&srv->catalog, name);
-        if (!d) {
-            stage_unknown(c, name);
-            return NULL;
-        }
-        if (d->type == STAGE_EXTERNAL) {
-            stage_err(c, 3902, "StorageUnsupported",
-                      "stage '%s' is on %s, and object storage is not available in this version",
-                      name, d->url);
-            return NULL;
-        }
-        snprintf(root, sizeof(root), "%s/stages/internal/%s", srv->cfg->data_dir, name);
-    }
-    struct storage *st = storage_fs_new(srv->loop, root, tmp);
-    if (!st)
-        stage_err(c, 4000, "StorageOther", "out of memory");
-    return st;
-}
+#include "server/stage_store.h"
 
 /* ---- listings: LIST, REMOVE, LIST_STAGE and purges ---- */
 
@@ -85,9 +51,7 @@ void stage_list_op_free(struct list_op *op)
     for (size_t i = 0; i < op->nbatch; i++)
         free(op->batch[i]);
     free(op->batch);
-    pcre2_code_free(op->re);
-    pcre2_match_data_free(op->md);
-    pcre2_match_context_free(op->mctx);
+    stage_pattern_free(&op->pattern);
     vtable_rows_free(&op->table);
     free(op->select_sql);
     stage_def_free(op->def);
@@ -115,36 +79,11 @@ bool stage_conn_gone(const struct mysql_conn *c)
     return c->free_when_idle || c->state != MYSQL_CONN_COMMAND;
 }
 
-/* PATTERN: the whole rest of the key after the path must match. A key
- * equal to the path itself is always listed. */
-static int key_matches(struct list_op *op, const char *key)
-{
-    size_t pl = strlen(op->path);
-    if (!op->re || strcmp(key, op->path) == 0)
-        return 1;
-    const char *rest = key + pl;
-    int rc = pcre2_match(op->re, (PCRE2_SPTR)rest, strlen(rest), 0, 0, op->md, op->mctx);
-    if (rc >= 0)
-        return 1;
-    if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_BADUTFOFFSET || rc <= PCRE2_ERROR_UTF8_ERR1)
-        return 0;
-    return -1; /* match or depth limit: a catastrophic pattern */
-}
-
-static void format_mtime(int64_t ms, char *out, size_t len)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, len - n, ".%03d +0000", (int)(ms % 1000));
-}
-
 static void entry_values(const struct storage_entry *e, char *size, size_t size_len, char *mtime,
                          size_t mtime_len, const char *vals[5])
 {
     snprintf(size, size_len, "%llu", (unsigned long long)e->size);
-    format_mtime(e->mtime_ms, mtime, mtime_len);
+    stage_format_mtime(e->mtime_ms, mtime, mtime_len);
     vals[0] = e->key;
     vals[1] = size;
     vals[2] = e->etag;
@@ -290,7 +229,7 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        int m = key_matches(op, e[i].key);
+        int m = stage_pattern_match(&op->pattern, op->path, e[i].key);
         if (m < 0) {
             if (op->header_sent)
                 mysql_conn_close(c, "pattern too complex");
@@ -324,28 +263,6 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
     list_continue(op);
 }
 
-static int compile_pattern(struct mysql_conn *c, struct list_op *op, const char *pattern)
-{
-    int err;
-    PCRE2_SIZE off;
-    op->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                           PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                           &err, &off, NULL);
-    if (!op->re) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(err, msg, sizeof(msg));
-        return stage_err(c, 1005, "SyntaxException", "Pattern format invalid, got:%s, error:%s",
-                         pattern, (const char *)msg);
-    }
-    op->md = pcre2_match_data_create_from_pattern(op->re, NULL);
-    op->mctx = pcre2_match_context_create(NULL);
-    if (!op->md || !op->mctx)
-        return stage_err(c, 4000, "StorageOther", "out of memory");
-    pcre2_set_match_limit(op->mctx, PATTERN_MATCH_LIMIT);
-    pcre2_set_depth_limit(op->mctx, PATTERN_DEPTH_LIMIT);
-    return 0;
-}
-
 /* Starts a listing of `name`/`path`; the op is freed on failure. */
 int stage_list_start(struct list_op *op, const char *name, const char *path, const char *pattern)
 {
@@ -361,13 +278,11 @@ int stage_list_start(struct list_op *op, const char *name, const char *path, con
         stage_list_op_free(op);
         return stage_err(c, 1006, "BadArguments", "invalid path '%s' in stage '%s'", path, name);
     }
-    if (pattern && compile_pattern(c, op, pattern) < 0) {
+    struct stage_error err;
+    if ((pattern && stage_pattern_compile(&op->pattern, pattern, &err) < 0) ||
+        !(op->st = stage_store_open(c->srv, c->sess->user, name, op->rights, &err))) {
         stage_list_op_free(op);
-        return -1;
-    }
-    if (!(op->st = stage_storage(c, name))) {
-        stage_list_op_free(op);
-        return -1;
+        return stage_send_error(c, &err);
     }
     int rc = op->st->ops->list_start(op->st, path, list_page_cb, op, &op->l);
     if (rc < 0) {
@@ -384,6 +299,8 @@ struct list_op *stage_list_op_new(struct mysql_conn *c, enum list_purpose purpos
     if (op) {
         op->c = c;
         op->purpose = purpose;
+        op->rights =
+            purpose == LIST_ROWS || purpose == LIST_COLLECT ? STAGE_READ : STAGE_READ | STAGE_WRITE;
     }
     return op;
 }

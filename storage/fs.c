@@ -21,7 +21,24 @@ struct fs_storage {
     uv_loop_t *loop;
     char *root;
     char *tmp_dir;
+    int refs; /* the owner's, and one per open listing, request, writer and reader */
 };
+
+static struct fs_storage *fs_ref(struct storage *st)
+{
+    struct fs_storage *fs = (struct fs_storage *)st;
+    fs->refs++;
+    return fs;
+}
+
+static void fs_unref(struct fs_storage *fs)
+{
+    if (!fs || --fs->refs > 0)
+        return;
+    free(fs->root);
+    free(fs->tmp_dir);
+    free(fs);
+}
 
 static char *path_join(const char *a, const char *b)
 {
@@ -260,6 +277,7 @@ static void list_free(struct storage_list *l)
     free(l->stack);
     free(l->page);
     free(l->prefix);
+    fs_unref(l->fs);
     free(l);
 }
 
@@ -295,7 +313,7 @@ static int fs_list_start(struct storage *st, const char *prefix, storage_page_cb
     struct storage_list *l = calloc(1, sizeof(*l));
     if (!l)
         return -ENOMEM;
-    l->fs = (struct fs_storage *)st;
+    l->fs = fs_ref(st);
     l->cb = cb;
     l->arg = arg;
     l->prefix = strdup(prefix);
@@ -349,6 +367,7 @@ static void req_free(struct fs_req *r)
         free(r->keys[i]);
     free(r->keys);
     storage_entries_free(&r->entry, r->found ? 1 : 0);
+    fs_unref(r->fs);
     free(r);
 }
 
@@ -401,7 +420,7 @@ static int fs_remove(struct storage *st, char *const *keys, size_t n, storage_do
         free(r);
         return -ENOMEM;
     }
-    r->fs = (struct fs_storage *)st;
+    r->fs = fs_ref(st);
     r->done_cb = cb;
     r->arg = arg;
     for (; r->n < n; r->n++) {
@@ -454,7 +473,7 @@ static int fs_stat(struct storage *st, const char *key, storage_stat_cb cb, void
         return -ENOMEM;
     }
     r->n = 1;
-    r->fs = (struct fs_storage *)st;
+    r->fs = fs_ref(st);
     r->stat_cb = cb;
     r->arg = arg;
     r->work.data = r;
@@ -626,6 +645,7 @@ static void writer_free(struct storage_writer *w)
     EVP_MD_CTX_free(w->md5);
     free(w->tmp_path);
     free(w->key);
+    fs_unref(w->fs);
     free(w);
 }
 
@@ -678,7 +698,7 @@ static int fs_writer_open(struct storage *st, const char *key, struct storage_wr
     struct storage_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
-    w->fs = (struct fs_storage *)st;
+    w->fs = fs_ref(st);
     w->fd = -1;
     w->key = strdup(key);
     w->md5 = EVP_MD_CTX_new();
@@ -765,6 +785,7 @@ static void reader_free(struct storage_reader *r)
         close(r->fd);
     free(r->buf);
     free(r->key);
+    fs_unref(r->fs);
     free(r);
 }
 
@@ -788,7 +809,7 @@ static int fs_reader_open(struct storage *st, const char *key, uint64_t offset, 
     struct storage_reader *r = calloc(1, sizeof(*r));
     if (!r)
         return -ENOMEM;
-    r->fs = (struct fs_storage *)st;
+    r->fs = fs_ref(st);
     r->fd = -1;
     r->offset = offset;
     r->left = length;
@@ -828,10 +849,7 @@ static void fs_reader_close(struct storage_reader *r)
 
 static void fs_destroy(struct storage *st)
 {
-    struct fs_storage *fs = (struct fs_storage *)st;
-    free(fs->root);
-    free(fs->tmp_dir);
-    free(fs);
+    fs_unref((struct fs_storage *)st);
 }
 
 static const struct storage_ops fs_ops = {
@@ -858,6 +876,7 @@ struct storage *storage_fs_new(uv_loop_t *loop, const char *root, const char *tm
     if (!fs)
         return NULL;
     fs->base.ops = &fs_ops;
+    fs->refs = 1;
     fs->loop = loop;
     fs->root = strdup(root);
     fs->tmp_dir = strdup(tmp_dir);

@@ -38,6 +38,8 @@ typedef void (*storage_read_cb)(void *arg, int status, const void *data, size_t 
 
 struct storage_ops {
     const char *name;
+    /* The owner lets go; listings, requests, writers and readers still open
+     * keep the driver alive until they end. */
     void (*destroy)(struct storage *st);
     /* Lists keys starting with `prefix` (raw prefix, not a directory). */
     int (*list_start)(struct storage *st, const char *prefix, storage_page_cb cb, void *arg,
