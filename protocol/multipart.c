@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include "protocol/multipart.h"
 
 #include <errno.h>
@@ -299,6 +300,22 @@ static size_t scan_preamble(struct multipart_parser *p, const char *d, size_t le
     return len;
 }
 
+/* Where a delimiter may begin in the last bytes of a feed (it has a single
+ * CR, its first byte), or len. */
+static size_t partial_tail(const struct multipart_parser *p, const char *d, size_t from, size_t len)
+{
+    size_t k = len - from >= p->delim_len ? len - p->delim_len + 1 : from;
+    for (; k < len; k++) {
+        const char *cr = memchr(d + k, '\r', len - k);
+        if (!cr)
+            return len;
+        k = (size_t)(cr - d);
+        if (memcmp(cr, p->delim, len - k) == 0)
+            return k;
+    }
+    return len;
+}
+
 /* Hands body bytes to part_data up to the next delimiter. A partial match
  * at the end of a feed is held back; if it turns out not to be a delimiter,
  * those bytes equal the delimiter's prefix and are emitted from there. */
@@ -309,17 +326,20 @@ static int scan_body(struct multipart_parser *p, const char *d, size_t len, size
     int rc;
     while (i < len) {
         if (p->match == 0) {
-            const char *cr = memchr(d + i, '\r', len - i);
-            if (!cr) {
-                i = len;
-                break;
-            }
-            i = (size_t)(cr - d);
-            if (i > run && (rc = cb->part_data(arg, d + run, i - run)) != 0)
+            /* the common case: a whole delimiter, or none, in what is left */
+            const char *hit = memmem(d + i, len - i, p->delim, p->delim_len);
+            size_t stop = hit ? (size_t)(hit - d) : partial_tail(p, d, i, len);
+            if (stop > run && (rc = cb->part_data(arg, d + run, stop - run)) != 0)
                 return rc;
-            p->match = 1;
-            run = ++i;
-            continue;
+            if (!hit) {
+                p->match = len - stop; /* held until the next feed decides */
+                *used = len;
+                return 0;
+            }
+            p->in_part = false;
+            p->state = MP_AFTER_DELIM;
+            *used = stop + p->delim_len;
+            return cb->part_end(arg);
         }
         if (d[i] == p->delim[p->match]) {
             i++;
@@ -338,8 +358,6 @@ static int scan_body(struct multipart_parser *p, const char *d, size_t len, size
         if ((rc = cb->part_data(arg, p->delim, held)) != 0)
             return rc;
     }
-    if (p->match == 0 && len > run && (rc = cb->part_data(arg, d + run, len - run)) != 0)
-        return rc;
     *used = len;
     return 0;
 }

@@ -95,6 +95,10 @@ static const struct option_def options[] = {
      "time in-flight work gets on SIGINT/SIGTERM"},
     {"http_max_connections", OPT_LONG, OFF(http_max_connections), "1024", "an integer 1..100000",
      NULL, 1, 100000, "HTTP connections accepted at once"},
+    {"http_header_timeout", OPT_LONG, OFF(http_header_timeout), "10", "seconds 1..3600", NULL, 1,
+     3600, "time an HTTP client has to send a request's headers"},
+    {"http_idle_timeout", OPT_LONG, OFF(http_idle_timeout), "60", "seconds 1..86400", NULL, 1,
+     86400, "time an HTTP connection may stay quiet (between requests or in a body)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -30,6 +30,8 @@ struct config {
     long handshake_timeout;
     long shutdown_timeout;
     long http_max_connections;
+    long http_header_timeout;
+    long http_idle_timeout;
     /* [users] of the file; root's password may also come from the environment. */
     struct config_user *users;
     size_t n_users;

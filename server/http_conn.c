@@ -1,178 +1,308 @@
 #include "server/http_conn.h"
 
-#include <llhttp.h>
-#include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol/buf.h"
-#include "server/list.h"
+#include "server/http_internal.h"
 #include "server/listener.h"
-#include "server/log.h"
+#include "server/metrics.h"
 #include "server/process.h"
 
-#define HTTP_MAX_HEADER_BYTES  (16 * 1024)
-#define HTTP_IDLE_TIMEOUT_MS   60000
-#define HTTP_HEADER_TIMEOUT_MS 10000
+#define HTTP_MAX_URL_BYTES    (8 * 1024)
+#define HTTP_MAX_HEADER_BYTES (16 * 1024)
+#define HTTP_MAX_HEADERS      100
+#define HTTP_LINGER_MS        2000
 
-enum http_conn_state {
-    HTTP_CONN_READING, /* waiting for (more of) a request */
-    HTTP_CONN_CLOSING,
-};
+static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
 
-struct http_conn {
-    uv_tcp_t tcp;
-    struct list_node node;
-    struct server *srv;
-    uint32_t id;
-    enum http_conn_state state;
-    llhttp_t parser;
-    bool in_request;  /* a request line was seen and not yet answered */
-    bool close_after; /* Connection: close, or an error */
-    size_t header_bytes;
-    uint64_t last_activity_ms;
-    uint64_t request_started_ms;
-    size_t write_pending;
-    struct buf url;
-    char peer_ip[46];
-};
-
-struct http_write {
-    uv_write_t req;
-    struct http_conn *conn;
-    size_t len;
-    char data[];
-};
-
-#define LOGH(level, h, ...) log_conn(level, "h", (h)->id, __VA_ARGS__)
+static void set_state(struct http_conn *h, enum http_conn_state state)
+{
+    h->state = state;
+}
 
 static void http_close_cb(uv_handle_t *handle)
 {
     struct http_conn *h = handle->data;
     struct server *srv = h->srv;
-    buf_free(&h->url);
+    buf_free(&h->req.url);
+    buf_free(&h->req.headers);
+    buf_free(&h->pending);
     free(h);
     server_connection_gone(srv);
 }
 
-static void http_close(struct http_conn *h, const char *reason)
+void http_conn_close(struct http_conn *h, const char *reason)
 {
     if (h->state == HTTP_CONN_CLOSING)
         return;
     LOGH(LOG_DEBUG, h, "closing: %s", reason);
-    h->state = HTTP_CONN_CLOSING;
+    const struct http_handler *handler = h->handler;
+    h->handler = NULL;
+    set_state(h, HTTP_CONN_CLOSING);
+    if (handler)
+        handler->abort(h); /* after the state change, so it cannot answer */
+    h->handler_data = NULL;
     list_remove(&h->node);
     h->srv->n_http_conns--;
     uv_close((uv_handle_t *)&h->tcp, http_close_cb);
 }
 
-static void http_write_cb(uv_write_t *req, int status)
+static void shutdown_cb(uv_shutdown_t *req, int status)
 {
-    struct http_write *w = (struct http_write *)req;
-    struct http_conn *h = w->conn;
-    h->write_pending -= w->len;
-    free(w);
-    if (h->state == HTTP_CONN_CLOSING)
-        return;
-    if (status < 0 || (h->close_after && h->write_pending == 0))
-        http_close(h, status < 0 ? uv_strerror(status) : "response sent");
+    free(req);
 }
 
-static void http_send(struct http_conn *h, int status, const char *reason, const char *body)
+void http_conn_close_answered(struct http_conn *h)
 {
-    size_t body_len = strlen(body);
-    struct http_write *w = malloc(sizeof(*w) + body_len + 256);
-    if (!w) {
-        http_close(h, "out of memory");
+    if (!h->linger) {
+        http_conn_close(h, "answered");
         return;
     }
-    int n = snprintf(w->data, 256,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
-                     "%zu\r\n%s\r\n",
-                     status, reason, body_len, h->close_after ? "Connection: close\r\n" : "");
-    memcpy(w->data + n, body, body_len);
-    w->len = (size_t)n + body_len;
-    w->conn = h;
-    h->write_pending += w->len;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
-    if (uv_write(&w->req, (uv_stream_t *)&h->tcp, &b, 1, http_write_cb) < 0) {
-        h->write_pending -= w->len;
-        free(w);
-        http_close(h, "write failed");
+    /* The client may still be sending what we refused: closing now would
+     * reset the connection and could destroy our answer in flight. Send a
+     * FIN and drain for a moment instead. */
+    set_state(h, HTTP_CONN_LINGER);
+    h->last_activity_ms = uv_now(h->srv->loop);
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (!req || uv_shutdown(req, (uv_stream_t *)&h->tcp, shutdown_cb) < 0) {
+        free(req);
+        http_conn_close(h, "answered");
+        return;
+    }
+    http_conn_update_reading(h);
+}
+
+void http_conn_update_reading(struct http_conn *h)
+{
+    bool want = h->state == HTTP_CONN_LINGER ||
+                (h->state != HTTP_CONN_CLOSING && !h->body_paused && !h->parser_paused);
+    if (want == h->reading)
+        return;
+    h->reading = want;
+    if (want) {
+        if (uv_read_start((uv_stream_t *)&h->tcp, server_alloc_cb, http_read_cb) < 0)
+            http_conn_close(h, "read failed");
+    } else {
+        uv_read_stop((uv_stream_t *)&h->tcp);
     }
 }
 
-static void http_send_error(struct http_conn *h, int status, const char *reason, const char *msg)
+void http_conn_pause_body(struct http_conn *h)
 {
-    char body[512];
-    snprintf(body, sizeof(body), "{\"error\":{\"code\":%d,\"message\":\"%s\"}}", status, msg);
-    http_send(h, status, reason, body);
+    h->body_paused = true;
+    http_conn_update_reading(h);
 }
+
+void http_conn_resume_body(struct http_conn *h)
+{
+    if (!h->body_paused)
+        return;
+    h->body_paused = false;
+    h->last_activity_ms = uv_now(h->srv->loop);
+    http_conn_update_reading(h);
+}
+
+const char *http_header(const struct http_conn *h, const char *name)
+{
+    const char *p = (const char *)h->req.headers.data, *end = p + h->req.headers.len;
+    while (p < end) {
+        const char *value = p + strlen(p) + 1;
+        if (strcmp(p, name) == 0)
+            return value;
+        p = value + strlen(value) + 1;
+    }
+    return NULL;
+}
+
+/* ---- llhttp callbacks ---- */
 
 static int on_message_begin(llhttp_t *p)
 {
     struct http_conn *h = p->data;
-    h->in_request = true;
-    h->header_bytes = 0;
-    h->request_started_ms = uv_now(h->srv->loop);
-    buf_reset(&h->url);
+    set_state(h, HTTP_CONN_HEADERS);
+    memset(&h->req.route, 0, sizeof(h->req.route));
+    buf_reset(&h->req.url);
+    buf_reset(&h->req.headers);
+    h->req.n_headers = 0;
+    h->req.header_bytes = 0;
+    h->req.user = NULL;
+    h->req.body_bytes = 0;
+    h->req.expect_continue = h->req.continue_sent = false;
+    h->req.started_ms = uv_now(h->srv->loop);
+    h->status = 0;
+    h->response_started = false;
     return 0;
-}
-
-static int count_header_bytes(struct http_conn *h, size_t len)
-{
-    h->header_bytes += len;
-    return h->header_bytes > HTTP_MAX_HEADER_BYTES ? -1 : 0;
 }
 
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
     struct http_conn *h = p->data;
-    if (count_header_bytes(h, len) < 0)
+    h->req.method = (llhttp_method_t)p->method;
+    if (h->req.url.len + len > HTTP_MAX_URL_BYTES) {
+        h->status = 414;
         return -1;
-    buf_append(&h->url, at, len);
+    }
+    buf_append(&h->req.url, at, len);
     return 0;
 }
 
-static int on_header_piece(llhttp_t *p, const char *at, size_t len)
+static int header_piece(struct http_conn *h, const char *at, size_t len, bool lower)
 {
-    (void)at;
-    return count_header_bytes(p->data, len);
+    h->req.header_bytes += len;
+    if (h->req.header_bytes > HTTP_MAX_HEADER_BYTES) {
+        h->status = 431;
+        return -1;
+    }
+    size_t start = h->req.headers.len;
+    buf_append(&h->req.headers, at, len);
+    if (lower && !h->req.headers.oom)
+        for (size_t i = start; i < h->req.headers.len; i++)
+            h->req.headers.data[i] = (uint8_t)tolower(h->req.headers.data[i]);
+    return 0;
 }
 
-static bool url_is(const struct buf *url, const char *path)
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-    size_t n = strlen(path);
-    if (url->len < n || memcmp(url->data, path, n) != 0)
-        return false;
-    return url->len == n || url->data[n] == '?';
+    return header_piece(p->data, at, len, true);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    return header_piece(p->data, at, len, false);
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+    struct http_conn *h = p->data;
+    if (++h->req.n_headers > HTTP_MAX_HEADERS) {
+        h->status = 431;
+        return -1;
+    }
+    buf_put_u8(&h->req.headers, 0);
+    return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    struct http_conn *h = p->data;
+    buf_put_u8(&h->req.headers, 0);
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct http_conn *h = p->data;
+    if (h->req.url.oom || h->req.headers.oom) {
+        h->status = 503;
+        return -1;
+    }
+    if (!llhttp_should_keep_alive(p))
+        h->close_after = true;
+    h->req.method = (llhttp_method_t)p->method;
+    const char *expect = http_header(h, "expect");
+    h->req.expect_continue = expect && strcasecmp(expect, "100-continue") == 0;
+    http_route_parse((const char *)h->req.url.data, h->req.url.len, &h->req.route);
+    set_state(h, HTTP_CONN_BODY);
+    http_dispatch(h);
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_conn *h = p->data;
+    h->req.body_bytes += len;
+    metrics_add(&h->srv->metrics.http_body_bytes_in, len);
+    if (h->state == HTTP_CONN_BODY && h->handler && h->handler->body)
+        h->handler->body(h, at, len);
+    return 0;
 }
 
 static int on_message_complete(llhttp_t *p)
 {
     struct http_conn *h = p->data;
-    h->in_request = false;
-    if (!llhttp_should_keep_alive(p))
-        h->close_after = true;
-    if (url_is(&h->url, "/healthz")) {
-        if (p->method == HTTP_GET || p->method == HTTP_HEAD)
-            http_send(h, 200, "OK", "{\"status\":\"ok\"}");
-        else
-            http_send_error(h, 405, "Method Not Allowed", "method not allowed");
-    } else {
-        http_send_error(h, 404, "Not Found", "not found");
-    }
     h->last_activity_ms = uv_now(h->srv->loop);
-    return 0;
+    if (h->state == HTTP_CONN_DISCARD) {
+        set_state(h, HTTP_CONN_IDLE); /* answered already */
+        return h->close_after ? HPE_PAUSED : 0;
+    }
+    set_state(h, HTTP_CONN_RESPONDING);
+    if (h->handler)
+        h->handler->complete(h);
+    /* answered at once: go on with what the client pipelined */
+    if (h->state == HTTP_CONN_IDLE && !h->close_after)
+        return 0;
+    return HPE_PAUSED;
 }
 
 static const llhttp_settings_t http_settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
-    .on_header_field = on_header_piece,
-    .on_header_value = on_header_piece,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
+
+/* ---- reading ---- */
+
+static void protocol_error(struct http_conn *h, enum llhttp_errno err)
+{
+    const struct http_handler *handler = h->handler;
+    h->handler = NULL;
+    if (handler)
+        handler->abort(h);
+    h->handler_data = NULL;
+    h->close_after = true;
+    h->linger = true;
+    if (h->response_started) {
+        http_conn_close(h, "malformed request while answering");
+        return;
+    }
+    int status = h->status ? h->status : 400;
+    set_state(h, HTTP_CONN_RESPONDING);
+    if (status == 431)
+        http_respond_error(h, 431, 431, "request headers too large or too many");
+    else if (status == 414)
+        http_respond_error(h, 414, 414, "request target too long");
+    else if (status == 503)
+        http_respond_error(h, 503, 503, "out of memory");
+    else
+        http_respond_error(h, 400, 400, llhttp_errno_name(err));
+}
+
+/* Parses data; when a request is being answered, what follows waits in
+ * `pending` and reading stops. */
+static void http_feed(struct http_conn *h, const char *data, size_t len)
+{
+    bool from_pending = data == (const char *)h->pending.data;
+    enum llhttp_errno err = llhttp_execute(&h->parser, data, len);
+    if (h->state == HTTP_CONN_CLOSING)
+        return;
+    if (err == HPE_PAUSED) {
+        const char *pos = llhttp_get_error_pos(&h->parser);
+        size_t rest = (size_t)(data + len - pos);
+        if (from_pending) {
+            memmove(h->pending.data, pos, rest);
+            h->pending.len = rest;
+        } else {
+            buf_reset(&h->pending);
+            buf_append(&h->pending, pos, rest);
+        }
+        h->parser_paused = true;
+        http_conn_update_reading(h);
+        if (h->state == HTTP_CONN_IDLE && h->close_after && h->write_pending == 0)
+            http_conn_close_answered(h);
+        return;
+    }
+    if (from_pending)
+        h->pending.len = 0;
+    if (err != HPE_OK)
+        protocol_error(h, err);
+}
 
 static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
@@ -181,22 +311,59 @@ static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     if (nread == 0)
         return;
     if (nread < 0) {
-        http_close(h, nread == UV_EOF ? "client closed" : uv_strerror((int)nread));
+        if (nread == UV_EOF && h->state == HTTP_CONN_RESPONDING) {
+            h->close_after = true; /* half-closed: answer, then close */
+            h->parser_paused = true;
+            http_conn_update_reading(h);
+            return;
+        }
+        http_conn_close(h, nread == UV_EOF ? "client closed" : uv_strerror((int)nread));
         return;
     }
     h->last_activity_ms = uv_now(h->srv->loop);
-    if (h->close_after)
-        return; /* the answer is on its way; ignore anything pipelined after it */
-    enum llhttp_errno err = llhttp_execute(&h->parser, b->base, (size_t)nread);
-    if (err == HPE_OK)
-        return;
-    h->close_after = true;
-    if (h->header_bytes > HTTP_MAX_HEADER_BYTES)
-        http_send_error(h, 431, "Request Header Fields Too Large", "request headers too large");
-    else
-        http_send_error(h, 400, "Bad Request", "malformed HTTP request");
-    uv_read_stop(stream);
+    metrics_add(&h->srv->metrics.http_bytes_in, (uint64_t)nread);
+    if (!h->linger) /* after an error nothing more is parsed */
+        http_feed(h, b->base, (size_t)nread);
 }
+
+void http_conn_request_done(struct http_conn *h)
+{
+    h->handler = NULL;
+    h->handler_data = NULL;
+    h->body_paused = false;
+    metrics_http_request(&h->srv->metrics, h->status,
+                         (double)(uv_now(h->srv->loop) - h->req.started_ms) / 1000.0);
+    LOGH(LOG_DEBUG, h, "%s %.*s -> %d", llhttp_method_name(h->req.method), (int)h->req.url.len,
+         (const char *)h->req.url.data, h->status);
+    if (h->state == HTTP_CONN_BODY) {
+        /* answered before the body arrived: drop the rest of it; a client
+         * told to wait for 100 Continue will not send it at all */
+        set_state(h, HTTP_CONN_DISCARD);
+        if (h->req.expect_continue && !h->req.continue_sent)
+            h->close_after = true;
+        if (h->close_after && h->write_pending == 0)
+            http_conn_close_answered(h);
+        http_conn_update_reading(h);
+        return;
+    }
+    set_state(h, HTTP_CONN_IDLE);
+    h->last_activity_ms = uv_now(h->srv->loop);
+    if (h->close_after) {
+        if (h->write_pending == 0)
+            http_conn_close_answered(h);
+        return;
+    }
+    if (!h->parser_paused)
+        return; /* answered inside the parser's callback; it goes on by itself */
+    h->parser_paused = false;
+    llhttp_resume(&h->parser);
+    if (h->pending.len > 0)
+        http_feed(h, (const char *)h->pending.data, h->pending.len);
+    if (h->state != HTTP_CONN_CLOSING)
+        http_conn_update_reading(h);
+}
+
+/* ---- accepting, shutdown, timeouts ---- */
 
 void http_conn_accept_cb(uv_stream_t *listener, int status)
 {
@@ -208,28 +375,32 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
         return;
     h->srv = srv;
     h->id = ++srv->next_conn_id;
-    h->state = HTTP_CONN_READING;
-    buf_init(&h->url);
+    set_state(h, HTTP_CONN_IDLE);
+    buf_init(&h->req.url);
+    buf_init(&h->req.headers);
+    buf_init(&h->pending);
     uv_tcp_init(srv->loop, &h->tcp);
     h->tcp.data = h;
     list_push_back(&srv->http_conns, &h->node);
     srv->n_http_conns++;
+    metrics_add(&srv->metrics.http_connections_total, 1);
     if (uv_accept(listener, (uv_stream_t *)&h->tcp) < 0) {
-        http_close(h, "accept failed");
+        http_conn_close(h, "accept failed");
         return;
     }
-    bool loopback;
-    listener_peer(&h->tcp, h->peer_ip, sizeof(h->peer_ip), &loopback);
+    uv_tcp_nodelay(&h->tcp, 1);
+    listener_peer(&h->tcp, h->peer_ip, sizeof(h->peer_ip), &h->loopback);
     h->last_activity_ms = uv_now(srv->loop);
     llhttp_init(&h->parser, HTTP_REQUEST, &http_settings);
     h->parser.data = h;
     if (srv->n_http_conns > (size_t)srv->cfg->http_max_connections) {
         h->close_after = true;
-        http_send_error(h, 503, "Service Unavailable", "too many connections");
+        h->req.started_ms = h->last_activity_ms;
+        set_state(h, HTTP_CONN_RESPONDING);
+        http_respond_error(h, 503, 503, "too many connections");
         return;
     }
-    if (uv_read_start((uv_stream_t *)&h->tcp, server_alloc_cb, http_read_cb) < 0)
-        http_close(h, "read failed");
+    http_conn_update_reading(h);
 }
 
 void http_conn_close_all(struct server *srv, bool force)
@@ -237,8 +408,8 @@ void http_conn_close_all(struct server *srv, bool force)
     struct list_node *n, *tmp;
     LIST_FOREACH_SAFE (n, tmp, &srv->http_conns) {
         struct http_conn *h = LIST_CONTAINER(n, struct http_conn, node);
-        if (force || (!h->in_request && h->write_pending == 0))
-            http_close(h, "server shutdown");
+        if (force || (h->state == HTTP_CONN_IDLE && h->write_pending == 0))
+            http_conn_close(h, "server shutdown");
         else
             h->close_after = true;
     }
@@ -246,13 +417,22 @@ void http_conn_close_all(struct server *srv, bool force)
 
 void http_conn_janitor(struct server *srv, uint64_t now)
 {
+    uint64_t header_ms = (uint64_t)srv->cfg->http_header_timeout * 1000;
+    uint64_t idle_ms = (uint64_t)srv->cfg->http_idle_timeout * 1000;
     struct list_node *n, *tmp;
     LIST_FOREACH_SAFE (n, tmp, &srv->http_conns) {
         struct http_conn *h = LIST_CONTAINER(n, struct http_conn, node);
-        /* A client that dribbles its headers (slowloris) or idles is dropped. */
-        if (h->in_request && now - h->request_started_ms > HTTP_HEADER_TIMEOUT_MS)
-            http_close(h, "header timeout");
-        else if (!h->in_request && now - h->last_activity_ms > HTTP_IDLE_TIMEOUT_MS)
-            http_close(h, "idle timeout");
+        uint64_t quiet = now - h->last_activity_ms;
+        /* A client that dribbles its headers (slowloris), stalls its body or
+         * idles is dropped; one waiting for storage or reading slowly is not. */
+        if (h->state == HTTP_CONN_HEADERS && now - h->req.started_ms > header_ms)
+            http_conn_close(h, "header timeout");
+        else if ((h->state == HTTP_CONN_BODY || h->state == HTTP_CONN_DISCARD) && !h->body_paused &&
+                 quiet > idle_ms)
+            http_conn_close(h, "body timeout");
+        else if (h->state == HTTP_CONN_IDLE && quiet > idle_ms)
+            http_conn_close(h, "idle timeout");
+        else if (h->state == HTTP_CONN_LINGER && quiet > HTTP_LINGER_MS)
+            http_conn_close(h, "linger over");
     }
 }

@@ -178,6 +178,7 @@ static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
     w->len = len;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     c->write_pending += len;
+    metrics_add(&c->srv->metrics.mysql_bytes_out, len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
     if (rc < 0) {
         c->write_pending -= len;
@@ -398,6 +399,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
         mysql_conn_close(c, nread == UV_EOF ? "client closed" : uv_strerror((int)nread));
         return;
     }
+    metrics_add(&c->srv->metrics.mysql_bytes_in, (uint64_t)nread);
     if (c->tls) {
         if (tls_filter_feed(c->tls, b->base, (size_t)nread) < 0) {
             mysql_conn_close(c, "TLS error");
@@ -462,6 +464,7 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
     c->tcp.data = c;
     list_push_back(&srv->mysql_conns, &c->node);
     srv->n_mysql_conns++;
+    metrics_add(&srv->metrics.mysql_connections_total, 1);
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
         mysql_conn_close(c, "accept failed");
         return;

@@ -12,6 +12,7 @@
 #include "server/catalog.h"
 #include "server/config.h"
 #include "server/list.h"
+#include "server/metrics.h"
 #include "server/users.h"
 
 #define SERVER_READ_BUF_SIZE (64 * 1024)
@@ -39,6 +40,7 @@ struct server {
     int handles_open;
     uint64_t start_ms;
     uint64_t questions;
+    struct metrics metrics;
     bool read_buf_busy;
     char server_version[64];
     char mysql_addr[80];

@@ -503,10 +503,10 @@ struct storage_writer {
     void *arg;
 };
 
-static int writer_open_tmp(struct storage_writer *w)
+/* On the loop thread: OpenSSL's random state is per thread, and the
+ * threadpool's threads never exit to free theirs. */
+static int writer_name_tmp(struct storage_writer *w)
 {
-    if (w->fd >= 0)
-        return 0;
     unsigned char rnd[12];
     char name[64];
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
@@ -516,8 +516,13 @@ static int writer_open_tmp(struct storage_writer *w)
         n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", rnd[i]);
     snprintf(name + n, sizeof(name) - (size_t)n, ".tmp");
     w->tmp_path = path_join(w->fs->tmp_dir, name);
-    if (!w->tmp_path)
-        return -ENOMEM;
+    return w->tmp_path ? 0 : -ENOMEM;
+}
+
+static int writer_open_tmp(struct storage_writer *w)
+{
+    if (w->fd >= 0)
+        return 0;
     w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     return w->fd < 0 ? -errno : 0;
 }
@@ -702,7 +707,8 @@ static int fs_writer_open(struct storage *st, const char *key, struct storage_wr
     w->fd = -1;
     w->key = strdup(key);
     w->md5 = EVP_MD_CTX_new();
-    if (!w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL)) {
+    if (!w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) ||
+        writer_name_tmp(w) < 0) {
         writer_free(w);
         return -ENOMEM;
     }

@@ -3,6 +3,7 @@ plugins, set-up statements, prepared statements, COM_CHANGE_USER, KILL,
 bad packets and shutdown, with no memory errors and no leaks."""
 import os
 import shutil
+import socket
 import struct
 import unittest
 
@@ -73,12 +74,44 @@ class Valgrind(unittest.TestCase):
             bad.read_greeting()
             bad.sock.sendall(os.urandom(300))
             bad.close()
+            self.http_path(s)
             half = rm.Conn(s.mysql_port, timeout=60)  # left open at shutdown
             half.read_greeting()
             self.assertEqual(s.stop(timeout=120), 0, s.log()[-4000:])
             half.close()
         finally:
             s.close()
+
+    def http_path(self, s):
+        """Uploads (multipart and raw, a client that leaves mid-body, errors),
+        downloads with ranges, the listing, DELETE and /metrics."""
+        url = "http://127.0.0.1:%d" % s.http_port
+        rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
+                            "create stage up"], timeout=120)
+        self.assertEqual(rc, 0, err)
+        body = os.urandom(700000)
+        path = os.path.join(s.tmp.name, "up.bin")
+        with open(path, "wb") as f:
+            f.write(body)
+        for cmd in (["-T", path, url + "/v1/stages/up/files/raw.bin"],
+                    ["-H", "stage_name: up", "-F", "a=@" + path, "-F", "b=@" + path + ";filename=",
+                     "-XPUT", url + "/v1/upload_to_stage"],
+                    ["-r", "5-10", url + "/v1/stages/up/files/raw.bin"],
+                    [url + "/v1/stages/up/files?pattern=.*bin"],
+                    ["-XDELETE", url + "/v1/stages/up/files/raw.bin"],
+                    ["-H", "stage_name: nope", "-F", "a=@" + path, "-XPUT", url + "/v1/upload_to_stage"],
+                    ["-u", "root:wrong", url + "/v1/stages/up/files/x"],
+                    [url + "/metrics"]):
+            rc, out, err = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"] + cmd,
+                               timeout=120)
+            self.assertEqual(rc, 0, err)
+        sock = socket.create_connection(("127.0.0.1", s.http_port), timeout=60)
+        sock.sendall(b"PUT /v1/stages/up/files/gone.bin HTTP/1.1\r\nContent-Length: 999999\r\n\r\n"
+                     + body[:300000])
+        sock.close()
+        rc, out, err = run(["curl", "-sS", url + "/v1/stages/up/files/a?x", "-H", "X: " + "y" * 20000],
+                           timeout=120)
+        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

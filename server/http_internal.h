@@ -1,0 +1,35 @@
+/* What the pieces of the HTTP listener tell each other: the connection
+ * (http_conn.c), the answers (http_response.c), the dispatch of a request
+ * to its handler (http_dispatch.c) and the handlers. */
+#ifndef SP_SERVER_HTTP_INTERNAL_H
+#define SP_SERVER_HTTP_INTERNAL_H
+
+#include "server/http_conn.h"
+#include "server/log.h"
+
+#define LOGH(level, h, ...) log_conn(level, "h", (h)->id, __VA_ARGS__)
+
+/* Every answer's last byte is queued: the next request may start. */
+void http_conn_request_done(struct http_conn *h);
+void http_conn_close(struct http_conn *h, const char *reason);
+/* Closes once the answer is out; after a refused request, gracefully. */
+void http_conn_close_answered(struct http_conn *h);
+/* Starts or stops reading as the connection's state wants. */
+void http_conn_update_reading(struct http_conn *h);
+
+/* Headers are in: authenticates and hands the request to its handler, or
+ * answers it. */
+void http_dispatch(struct http_conn *h);
+
+/* Authenticates the request (Basic, or root without a password from
+ * loopback); answers 401 itself and returns -1 when it fails. */
+int http_auth_request(struct http_conn *h);
+
+/* The handlers' entry points, each called with an authenticated request. */
+void http_upload_to_stage_begin(struct http_conn *h);
+void http_file_put_begin(struct http_conn *h);
+void http_file_get_begin(struct http_conn *h);
+void http_file_delete_begin(struct http_conn *h);
+void http_file_list_begin(struct http_conn *h);
+
+#endif
