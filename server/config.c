@@ -80,6 +80,8 @@ static const struct option_def options[] = {
     {"tls_key", OPT_STRING, OFF(tls_key), "", "a PEM file", NULL, 0, 0, "TLS private key"},
     {"tls", OPT_STRING, OFF(tls), "on", "on or off", check_on_off, 0, 0,
      "offer TLS on the MySQL port"},
+    {"http_tls", OPT_STRING, OFF(http_tls), "off", "on or off", check_on_off, 0, 0,
+     "serve HTTPS instead of HTTP on the HTTP listener, with the same certificate"},
     {"log_level", OPT_STRING, OFF(log_level), "info", "error, warn, info or debug", check_log_level,
      0, 0, "log verbosity"},
     {"auth_plugin", OPT_STRING, OFF(auth_plugin), "caching_sha2_password",

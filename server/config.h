@@ -25,6 +25,7 @@ struct config {
     char *log_level;
     char *auth_plugin;
     char *tls;
+    char *http_tls;
     long max_connections;
     long max_allowed_packet;
     long handshake_timeout;

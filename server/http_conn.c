@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/tls_filter.h"
 #include "server/http_internal.h"
 #include "server/listener.h"
 #include "server/metrics.h"
@@ -28,6 +29,7 @@ static void http_close_cb(uv_handle_t *handle)
     buf_free(&h->req.url);
     buf_free(&h->req.headers);
     buf_free(&h->pending);
+    tls_filter_free(h->tls);
     free(h);
     server_connection_gone(srv);
 }
@@ -304,6 +306,40 @@ static void http_feed(struct http_conn *h, const char *data, size_t len)
         protocol_error(h, err);
 }
 
+static void http_take_plain(struct http_conn *h, const char *data, size_t len)
+{
+    if (h->linger || h->state == HTTP_CONN_CLOSING)
+        return;           /* after an error nothing more is parsed */
+    if (h->parser_paused) /* TLS may hand over more than one read's worth */
+        buf_append(&h->pending, data, len);
+    else
+        http_feed(h, data, len);
+}
+
+/* Decrypts what arrived; the filter's answers (handshake, alerts) go out. */
+static void http_pump_tls(struct http_conn *h, const char *data, size_t len)
+{
+    if (tls_filter_feed(h->tls, data, len) < 0) {
+        http_conn_close(h, "TLS error");
+        return;
+    }
+    for (;;) {
+        int n = tls_filter_read(h->tls, h->srv->plain_buf, sizeof(h->srv->plain_buf));
+        if (n > 0) {
+            http_take_plain(h, (const char *)h->srv->plain_buf, (size_t)n);
+            if (h->state == HTTP_CONN_CLOSING)
+                return;
+            continue;
+        }
+        if (n == TLS_FILTER_ERROR)
+            LOGH(LOG_INFO, h, "TLS failed: %s", tls_filter_error(h->tls));
+        http_flush_tls(h);
+        if (n == TLS_FILTER_CLOSED || n == TLS_FILTER_ERROR)
+            http_conn_close(h, n == TLS_FILTER_CLOSED ? "TLS close_notify" : "TLS error");
+        return;
+    }
+}
+
 static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     struct http_conn *h = stream->data;
@@ -322,8 +358,10 @@ static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     }
     h->last_activity_ms = uv_now(h->srv->loop);
     metrics_add(&h->srv->metrics.http_bytes_in, (uint64_t)nread);
-    if (!h->linger) /* after an error nothing more is parsed */
-        http_feed(h, b->base, (size_t)nread);
+    if (h->tls)
+        http_pump_tls(h, b->base, (size_t)nread);
+    else
+        http_take_plain(h, b->base, (size_t)nread);
 }
 
 void http_conn_request_done(struct http_conn *h)
@@ -393,6 +431,10 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
     h->last_activity_ms = uv_now(srv->loop);
     llhttp_init(&h->parser, HTTP_REQUEST, &http_settings);
     h->parser.data = h;
+    if (srv->http_tls_ctx && !(h->tls = tls_filter_new(srv->http_tls_ctx, true))) {
+        http_conn_close(h, "out of memory");
+        return;
+    }
     if (srv->n_http_conns > (size_t)srv->cfg->http_max_connections) {
         h->close_after = true;
         h->req.started_ms = h->last_activity_ms;

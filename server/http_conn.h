@@ -68,8 +68,9 @@ struct http_conn {
     bool parser_paused; /* a request is being answered; what follows waits */
     bool reading;
     bool loopback;
-    bool linger;        /* close gracefully: the client may still be sending */
-    struct buf pending; /* bytes that arrived after the request being answered */
+    bool linger;            /* close gracefully: the client may still be sending */
+    struct tls_filter *tls; /* HTTPS: bytes pass through it both ways */
+    struct buf pending;     /* bytes that arrived after the request being answered */
     size_t write_pending;
     void (*on_drain)(struct http_conn *h); /* once the client has read enough */
     uint64_t last_activity_ms;

@@ -14,6 +14,8 @@ void http_conn_request_done(struct http_conn *h);
 void http_conn_close(struct http_conn *h, const char *reason);
 /* Closes once the answer is out; after a refused request, gracefully. */
 void http_conn_close_answered(struct http_conn *h);
+/* Sends what the connection's TLS filter has ready. */
+int http_flush_tls(struct http_conn *h);
 /* Starts or stops reading as the connection's state wants. */
 void http_conn_update_reading(struct http_conn *h);
 

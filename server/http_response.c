@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/tls_filter.h"
 #include "server/http_internal.h"
 #include "server/metrics.h"
 #include "server/process.h"
@@ -97,22 +98,8 @@ static void write_cb(uv_write_t *req, int status)
     }
 }
 
-/* Queues head (may be NULL) + data as one write. */
-static int queue(struct http_conn *h, const char *head, size_t head_len, const void *data,
-                 size_t len)
+static int submit(struct http_conn *h, struct http_write *w)
 {
-    if (h->state == HTTP_CONN_CLOSING)
-        return -1;
-    struct http_write *w = malloc(sizeof(*w) + head_len + len);
-    if (!w) {
-        http_conn_close(h, "out of memory");
-        return -1;
-    }
-    if (head_len)
-        memcpy(w->data, head, head_len);
-    if (len)
-        memcpy(w->data + head_len, data, len);
-    w->len = head_len + len;
     w->conn = h;
     h->write_pending += w->len;
     metrics_add(&h->srv->metrics.http_bytes_out, w->len);
@@ -124,6 +111,48 @@ static int queue(struct http_conn *h, const char *head, size_t head_len, const v
         return -1;
     }
     return 0;
+}
+
+/* What TLS has to send: records, handshake answers, alerts. */
+int http_flush_tls(struct http_conn *h)
+{
+    size_t n = tls_filter_pending_output(h->tls);
+    if (n == 0 || h->state == HTTP_CONN_CLOSING)
+        return 0;
+    struct http_write *w = malloc(sizeof(*w) + n);
+    if (!w) {
+        http_conn_close(h, "out of memory");
+        return -1;
+    }
+    w->len = tls_filter_take_output(h->tls, w->data, n);
+    return submit(h, w);
+}
+
+/* Queues head (may be NULL) + data as one write. */
+static int queue(struct http_conn *h, const char *head, size_t head_len, const void *data,
+                 size_t len)
+{
+    if (h->state == HTTP_CONN_CLOSING)
+        return -1;
+    if (h->tls) {
+        if ((head_len && tls_filter_write(h->tls, head, head_len) < 0) ||
+            (len && tls_filter_write(h->tls, data, len) < 0)) {
+            http_conn_close(h, "TLS write failed");
+            return -1;
+        }
+        return http_flush_tls(h);
+    }
+    struct http_write *w = malloc(sizeof(*w) + head_len + len);
+    if (!w) {
+        http_conn_close(h, "out of memory");
+        return -1;
+    }
+    if (head_len)
+        memcpy(w->data, head, head_len);
+    if (len)
+        memcpy(w->data + head_len, data, len);
+    w->len = head_len + len;
+    return submit(h, w);
 }
 
 static int format_head(struct http_conn *h, char *out, size_t out_len, int status,

@@ -71,10 +71,17 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
         log_error("out of memory loading users");
         return -1;
     }
-    if (strcasecmp(cfg->tls, "on") == 0) {
-        srv->tls_ctx = tls_cert_server_ctx(cfg->tls_cert, cfg->tls_key, cfg->data_dir);
-        if (!srv->tls_ctx)
+    bool mysql_tls = strcasecmp(cfg->tls, "on") == 0;
+    bool http_tls = strcasecmp(cfg->http_tls, "on") == 0;
+    if (mysql_tls || http_tls) {
+        /* one certificate for both listeners */
+        SSL_CTX *ctx = tls_cert_server_ctx(cfg->tls_cert, cfg->tls_key, cfg->data_dir);
+        if (!ctx)
             return -1;
+        srv->tls_ctx = mysql_tls ? ctx : NULL;
+        srv->http_tls_ctx = http_tls ? ctx : NULL;
+        if (mysql_tls && http_tls)
+            SSL_CTX_up_ref(ctx);
     }
     return 0;
 }
@@ -232,5 +239,7 @@ void server_free(struct server *srv)
     users_free(&srv->users);
     if (srv->tls_ctx)
         SSL_CTX_free(srv->tls_ctx);
+    if (srv->http_tls_ctx)
+        SSL_CTX_free(srv->http_tls_ctx);
     buf_free(&srv->scratch);
 }

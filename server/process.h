@@ -22,7 +22,8 @@ struct server {
     struct config *cfg;
     struct user_table users;
     struct catalog catalog;
-    SSL_CTX *tls_ctx; /* NULL: TLS not offered */
+    SSL_CTX *tls_ctx;      /* NULL: TLS not offered on the MySQL port */
+    SSL_CTX *http_tls_ctx; /* NULL: the HTTP listener speaks plain HTTP */
     uv_tcp_t mysql_listener;
     uv_tcp_t http_listener;
     bool mysql_listening;

@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Server, run
+from harness import Server, make_ca, run
 
 USERS = "[users]\nu1 = p1\nu2 = p2\n"
 
@@ -586,6 +586,44 @@ class Faults(HttpTestCase):
             i = int(name[1:3])
             self.assertEqual(md5, '"%s"' % hashlib.md5(blobs[i % 5]).hexdigest())
         self.assertEqual(temp_files(self.s), [])
+
+
+class Https(unittest.TestCase):
+    def test_uploads_and_downloads_over_tls(self):
+        with tempfile.TemporaryDirectory(prefix="sp-https-") as work:
+            ca, crt, key = make_ca(work)
+            s = Server(args=["--http-tls", "on", "--tls-cert", crt, "--tls-key", key])
+            try:
+                self.assertEqual(sql(s, "CREATE STAGE s;")[0], 0)
+                data = os.urandom(3 * 1024 * 1024 + 5)
+                path = os.path.join(work, "f.bin")
+                with open(path, "wb") as f:
+                    f.write(data)
+                base = "https://127.0.0.1:%d" % s.http_port
+                rc, out, err = run(["curl", "-sS", "--fail-with-body", "--cacert", ca, "-T", path,
+                                    base + "/v1/stages/s/files/f.bin"])
+                self.assertEqual(rc, 0, err)
+                rc, out, err = run(["curl", "-sS", "--fail-with-body", "--cacert", ca, "-H",
+                                    "stage_name: s", "-F", "upload=@" + path + ";filename=g.bin",
+                                    "-XPUT", base + "/v1/upload_to_stage"])
+                self.assertEqual((rc, json.loads(out)["files"]), (0, ["g.bin"]), err)
+                for name in ("f.bin", "g.bin"):
+                    p = subprocess.run(["curl", "-sS", "--fail", "--cacert", ca,
+                                        base + "/v1/stages/s/files/" + name], capture_output=True)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertTrue(p.stdout == data)
+                # keep-alive over TLS: two requests, one connection
+                rc, out, err = run(["curl", "-sS", "-v", "--cacert", ca, base + "/healthz",
+                                    base + "/healthz"])
+                self.assertEqual(out, '{"status":"ok"}' * 2)
+                self.assertIn("Re-using existing connection", err)
+                # plain HTTP on the HTTPS port gets nowhere, and the server goes on
+                rc, out, err = run(["curl", "-sS", "http://127.0.0.1:%d/healthz" % s.http_port])
+                self.assertNotEqual(rc, 0)
+                self.assertEqual([r[0] for r in list_rows(s, "@s")], ["f.bin", "g.bin"])
+                self.assertEqual(s.stop(), 0)
+            finally:
+                s.close()
 
 
 class DiskFull(unittest.TestCase):
