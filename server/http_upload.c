@@ -6,7 +6,8 @@
  * data, the file ends, the request ends) appended to `fill`. Storage drains
  * the other buffer, `flush`, one call at a time; when it is done the two
  * swap. Once `fill` holds UPLOAD_HIGH_WATER bytes the socket stops being
- * read until the swap, so an upload never holds more than two buffers. */
+ * read until the swap, so an upload never holds more than two buffers
+ * (about 2 x 1.1 MiB). */
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -21,7 +22,8 @@
 #include "server/stage_store.h"
 #include "server/users.h"
 
-#define UPLOAD_HIGH_WATER (256 * 1024)
+#define UPLOAD_HIGH_WATER (1024 * 1024)
+#define UPLOAD_SWAP_MIN   (512 * 1024) /* fewer, larger writes while a file streams */
 #define UPLOAD_MAX_PARTS  1000
 
 enum upload_record { REC_BEGIN = 1, REC_DATA, REC_END, REC_DONE };
@@ -225,7 +227,8 @@ static void pump(struct upload *u)
 {
     while (!u->busy && !u->finished) {
         if (u->flush_pos >= u->flush.len) {
-            if (u->fill.len == 0)
+            bool streaming = u->open_data != NO_RECORD; /* more of this data will come */
+            if (u->fill.len == 0 || (streaming && u->fill.len < UPLOAD_SWAP_MIN))
                 return;
             struct buf t = u->flush;
             u->flush = u->fill;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* sync_file_range */
 #include "storage/fs.h"
 
 #include <dirent.h>
@@ -6,10 +7,12 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -54,10 +57,9 @@ static char *path_join(const char *a, const char *b)
 
 /* ---- metadata: the MD5 of what we wrote, while the file is unchanged ---- */
 
-static char *etag_of(const char *path, const struct stat *st)
+/* "hex size sec.nsec" as written at commit; NULL unless it still fits. */
+static char *etag_parse(char *val, ssize_t n, const struct stat *st)
 {
-    char val[128];
-    ssize_t n = getxattr(path, MD5_XATTR, val, sizeof(val) - 1);
     if (n <= 0)
         return NULL;
     val[n] = 0;
@@ -76,14 +78,53 @@ static char *etag_of(const char *path, const struct stat *st)
     return etag;
 }
 
-static int fill_entry(struct storage_entry *e, const char *path, const char *key,
-                      const struct stat *st)
+static char *etag_of(const char *path, const struct stat *st)
+{
+    char val[128];
+    return etag_parse(val, getxattr(path, MD5_XATTR, val, sizeof(val) - 1), st);
+}
+
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464 /* Linux 6.13; the C library does not wrap it yet */
+#endif
+
+struct xattr_args_v0 {
+    uint64_t value;
+    uint32_t size;
+    uint32_t flags;
+};
+
+/* Relative to an open directory, when the kernel can: a listing then does
+ * not walk the whole path once per file. */
+static char *etag_at(int dirfd, const char *dir, const char *name, const struct stat *st)
+{
+    static atomic_bool no_getxattrat; /* threadpool threads share it */
+    char val[128];
+    if (!no_getxattrat) {
+        struct xattr_args_v0 args = {.value = (uint64_t)(uintptr_t)val, .size = sizeof(val) - 1};
+        long n = syscall(SYS_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MD5_XATTR, &args,
+                         sizeof(args));
+        if (n >= 0 || errno != ENOSYS)
+            return etag_parse(val, n, st);
+        no_getxattrat = true;
+    }
+    char *path = path_join(dir, name);
+    char *etag = path ? etag_of(path, st) : NULL;
+    free(path);
+    return etag;
+}
+
+static int fill_entry(struct storage_entry *e, const char *key, const struct stat *st, char *etag)
 {
     e->key = strdup(key);
     e->size = (uint64_t)st->st_size;
     e->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
-    e->etag = etag_of(path, st);
-    return e->key ? 0 : -ENOMEM;
+    e->etag = etag;
+    if (e->key)
+        return 0;
+    free(etag);
+    e->etag = NULL;
+    return -ENOMEM;
 }
 
 /* ---- listing: a depth-first walk, each directory sorted, so keys come
@@ -91,6 +132,7 @@ static int fill_entry(struct storage_entry *e, const char *path, const char *key
 
 struct fs_dirent {
     char *name;
+    char *etag; /* read with the scan, while the directory is open */
     bool is_dir;
     struct stat st; /* from the directory scan: no second stat per file */
 };
@@ -109,10 +151,14 @@ struct storage_list {
     char *prefix;
     struct fs_level *stack;
     size_t depth, cap;
-    struct storage_entry *page;
+    struct storage_entry *page; /* handed out, valid until the next call */
     size_t n;
+    struct storage_entry *spare; /* filled ahead on the threadpool */
+    size_t spare_n;
     int status;
     bool started, done, busy, closed;
+    bool ready;   /* spare holds the next page */
+    bool waiting; /* the consumer asked for it */
 };
 
 /* Directories sort as "name/": "a.txt" < "a/b" as in byte order of keys. */
@@ -138,8 +184,10 @@ static int dirent_cmp(const void *x, const void *y)
 
 static void level_free(struct fs_level *lv)
 {
-    for (size_t i = 0; i < lv->n; i++)
+    for (size_t i = 0; i < lv->n; i++) {
         free(lv->ents[i].name);
+        free(lv->ents[i].etag);
+    }
     free(lv->ents);
     free(lv->rel);
 }
@@ -183,6 +231,7 @@ static int level_push(struct storage_list *l, const char *rel, const char *filte
             lv.ents = e;
         }
         lv.ents[lv.n].name = strdup(de->d_name);
+        lv.ents[lv.n].etag = S_ISREG(st.st_mode) ? etag_at(dirfd(d), dir, de->d_name, &st) : NULL;
         lv.ents[lv.n].is_dir = S_ISDIR(st.st_mode);
         lv.ents[lv.n].st = st;
         if (!lv.ents[lv.n++].name)
@@ -225,13 +274,12 @@ static int list_start_walk(struct storage_list *l)
 
 static void list_fill_page(struct storage_list *l)
 {
-    storage_entries_free(l->page, l->n);
-    l->n = 0;
+    l->spare_n = 0;
     if (!l->started) {
         l->started = true;
         l->status = list_start_walk(l);
     }
-    while (l->status == 0 && l->n < STORAGE_LIST_PAGE && l->depth > 0) {
+    while (l->status == 0 && l->spare_n < STORAGE_LIST_PAGE && l->depth > 0) {
         struct fs_level *lv = &l->stack[l->depth - 1];
         if (lv->next == lv->n) {
             level_free(lv);
@@ -252,12 +300,11 @@ static void list_fill_page(struct storage_list *l)
             key[rl + nl + 1] = 0;
             l->status = level_push(l, key, NULL);
         } else {
-            char *path = path_join(l->fs->root, key);
-            if (path && fill_entry(&l->page[l->n], path, key, &e->st) == 0)
-                l->n++;
+            if (fill_entry(&l->spare[l->spare_n], key, &e->st, e->etag) == 0)
+                l->spare_n++;
             else
                 l->status = -ENOMEM;
-            free(path);
+            e->etag = NULL; /* the entry has it now, or it was freed with a failed fill */
         }
         free(key);
     }
@@ -272,13 +319,34 @@ static void list_work_cb(uv_work_t *w)
 static void list_free(struct storage_list *l)
 {
     storage_entries_free(l->page, l->n);
+    storage_entries_free(l->spare, l->spare_n);
     while (l->depth > 0)
         level_free(&l->stack[--l->depth]);
     free(l->stack);
     free(l->page);
+    free(l->spare);
     free(l->prefix);
     fs_unref(l->fs);
     free(l);
+}
+
+static void list_queue(struct storage_list *l);
+
+/* Hands the filled page out and, while the consumer works on it, fills
+ * the next one: listing and sending overlap. */
+static void list_deliver(struct storage_list *l)
+{
+    struct storage_entry *t = l->page;
+    storage_entries_free(l->page, l->n);
+    l->page = l->spare;
+    l->n = l->spare_n;
+    l->spare = t;
+    l->spare_n = 0;
+    l->ready = l->waiting = false;
+    bool last = l->done;
+    if (!last)
+        list_queue(l);
+    l->cb(l->arg, l->status, l->page, l->n, last);
 }
 
 static void list_after_cb(uv_work_t *w, int status)
@@ -289,7 +357,13 @@ static void list_after_cb(uv_work_t *w, int status)
         list_free(l);
         return;
     }
-    l->cb(l->arg, status < 0 ? status : l->status, l->page, l->n, l->done);
+    if (status < 0 && l->status == 0) {
+        l->status = status;
+        l->done = true;
+    }
+    l->ready = true;
+    if (l->waiting)
+        list_deliver(l);
 }
 
 static void list_queue(struct storage_list *l)
@@ -300,8 +374,7 @@ static void list_queue(struct storage_list *l)
     if (rc < 0) {
         l->busy = false;
         l->status = rc;
-        l->done = true;
-        l->cb(l->arg, rc, NULL, 0, true);
+        l->done = l->ready = true; /* the error goes out with the next page */
     }
 }
 
@@ -318,24 +391,30 @@ static int fs_list_start(struct storage *st, const char *prefix, storage_page_cb
     l->arg = arg;
     l->prefix = strdup(prefix);
     l->page = calloc(STORAGE_LIST_PAGE, sizeof(*l->page));
-    if (!l->prefix || !l->page) {
+    l->spare = calloc(STORAGE_LIST_PAGE, sizeof(*l->spare));
+    if (!l->prefix || !l->page || !l->spare) {
         list_free(l);
         return -ENOMEM;
     }
     *out = l;
+    l->waiting = true;
     list_queue(l);
+    if (l->ready) /* could not even queue: report it from here */
+        list_deliver(l);
     return 0;
 }
 
 static void fs_list_next(struct storage_list *l)
 {
-    if (l->busy || l->closed)
+    if (l->closed || l->waiting)
         return;
-    if (l->done) {
+    if (l->done && !l->ready && !l->busy) {
         l->cb(l->arg, l->status, NULL, 0, true);
         return;
     }
-    list_queue(l);
+    l->waiting = true;
+    if (l->ready)
+        list_deliver(l);
 }
 
 static void fs_list_close(struct storage_list *l)
@@ -447,7 +526,7 @@ static void stat_work_cb(uv_work_t *w)
         r->status = -errno;
     else if (!S_ISREG(st.st_mode))
         r->status = -ENOENT;
-    else if (fill_entry(&r->entry, path, r->keys[0], &st) < 0)
+    else if (fill_entry(&r->entry, r->keys[0], &st, etag_of(path, &st)) < 0)
         r->status = -ENOMEM;
     else
         r->found = true;
@@ -489,6 +568,10 @@ enum writer_op { W_WRITE, W_FINISH, W_ABORT };
 
 struct storage_writer {
     uv_work_t work;
+    uv_work_t hash_work;
+    int jobs; /* work items still out */
+    uint64_t written;
+    bool hash_ok;
     struct fs_storage *fs;
     char *key;
     char *tmp_path;
@@ -629,10 +712,13 @@ static void writer_work_cb(uv_work_t *work)
     switch (w->op) {
     case W_WRITE:
         w->status = writer_open_tmp(w);
-        if (w->status == 0 && !EVP_DigestUpdate(w->md5, w->data, w->len))
-            w->status = -EIO;
         if (w->status == 0)
             w->status = write_all(w->fd, w->data, w->len);
+        if (w->status == 0) {
+            /* start writeback now, so the fsync at the end finds little left */
+            sync_file_range(w->fd, (off_t)w->written, (off_t)w->len, SYNC_FILE_RANGE_WRITE);
+            w->written += w->len;
+        }
         break;
     case W_FINISH:
         w->status = writer_commit(w);
@@ -643,6 +729,13 @@ static void writer_work_cb(uv_work_t *work)
         writer_discard(w);
         break;
     }
+}
+
+/* The MD5 of a chunk runs beside its write, on another thread. */
+static void hash_work_cb(uv_work_t *work)
+{
+    struct storage_writer *w = work->data;
+    w->hash_ok = EVP_DigestUpdate(w->md5, w->data, w->len) == 1;
 }
 
 static void writer_free(struct storage_writer *w)
@@ -657,12 +750,17 @@ static void writer_free(struct storage_writer *w)
 static void writer_after_cb(uv_work_t *work, int status)
 {
     struct storage_writer *w = work->data;
-    w->busy = false;
     if (status < 0 && w->status == 0)
         w->status = status;
+    if (--w->jobs > 0)
+        return; /* the write or its hash is still running */
+    if (w->op == W_WRITE && !w->hash_ok && w->status == 0)
+        w->status = -EIO;
+    w->busy = false;
     if (w->aborted && w->op != W_ABORT) {
         w->op = W_ABORT; /* the caller gave up while we were working */
         w->busy = true;
+        w->jobs = 1;
         if (uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb) == 0)
             return;
         writer_discard(w);
@@ -690,10 +788,19 @@ static int writer_queue(struct storage_writer *w, enum writer_op op, storage_don
     w->arg = arg;
     w->busy = true;
     w->work.data = w;
+    w->jobs = 1;
     int rc = uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb);
-    if (rc < 0)
+    if (rc < 0) {
         w->busy = false;
-    return rc;
+        return rc;
+    }
+    if (op == W_WRITE) {
+        w->hash_work.data = w;
+        w->hash_ok = false; /* a hash that cannot be queued fails the write */
+        if (uv_queue_work(w->fs->loop, &w->hash_work, hash_work_cb, writer_after_cb) == 0)
+            w->jobs++;
+    }
+    return 0;
 }
 
 static int fs_writer_open(struct storage *st, const char *key, struct storage_writer **out)
@@ -737,6 +844,7 @@ static void fs_writer_abort(struct storage_writer *w)
     }
     w->op = W_ABORT;
     w->busy = true;
+    w->jobs = 1;
     w->work.data = w;
     if (uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb) < 0) {
         writer_discard(w);
