@@ -190,6 +190,35 @@ class Checklist(unittest.TestCase):
         out, err = self.q("REMOVE @~; LIST @~;", user="u1", password="p1")
         self.assertEqual((out, err), ("", ""))
 
+    def test_owners_and_root_only(self):
+        """Without GRANT, a stage belongs to its creator (and root sees all)."""
+        out, err = self.q("CREATE STAGE mine COMMENT = 'u1s';", user="u1", password="p1")
+        self.assertEqual(err, "")
+        self.q("CREATE STAGE roots;")
+        put_file(self.s, "mine", "a.csv", b"1")
+        out, err = self.q("LIST @mine; SHOW STAGES;", user="u1", password="p1")
+        self.assertIn("a.csv", out)
+        self.assertIn("mine\tInternal", out)
+        self.assertNotIn("roots", out)
+        out, err = self.q("SHOW STAGES;")
+        self.assertIn("mine\tInternal", out)
+        self.assertIn("roots\tInternal", out)
+        for statement, right in (("LIST @mine", "Read"), ("REMOVE @mine", "Write"),
+                                 ("DROP STAGE mine", "Write"),
+                                 ("CREATE OR REPLACE STAGE mine", "Write"),
+                                 ("SELECT name FROM LIST_STAGE(location => '@mine')", "Read")):
+            out, err = self.q(statement + ";", user="u2", password="p2")
+            e = db_error(err)
+            self.assertEqual(e[:2], ("PermissionDenied", 1063), (statement, err))
+            self.assertIn("privilege [%s] is required on STAGE mine for user 'u2'@'%%'" % right,
+                          e[2])
+        out, err = self.q("DESC STAGE mine; SHOW STAGES;", user="u2", password="p2")
+        self.assertEqual((out, err), ("", ""))
+        # nothing was touched, and root may do anything
+        out, err = self.q("LIST @mine; REMOVE @mine; DROP STAGE mine;")
+        self.assertIn("a.csv", out)
+        self.assertEqual(err, "")
+
 
 class ColumnTypes(unittest.TestCase):
     def test_list_and_show_stages_wire_types(self):  # item 24

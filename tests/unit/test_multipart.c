@@ -109,8 +109,9 @@ static void test_boundary(void)
         "multipart/form-data; boundary=\"unterminated",
         "multipart/form-data; boundary=\"trailing \"",
         "multipart/form-data; boundary=a\x01",
-        "multipart/form-data; "
-        "boundary=12345678901234567890123456789012345678901234567890123456789012345678901",
+        /* 71 characters, one too many */
+        ("multipart/form-data; "
+         "boundary=12345678901234567890123456789012345678901234567890123456789012345678901"),
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = multipart_boundary(bad[i], strlen(bad[i]), b);
