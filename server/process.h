@@ -15,7 +15,7 @@
 #include "server/metrics.h"
 #include "server/users.h"
 
-#define SERVER_READ_BUF_SIZE (64 * 1024)
+#define SERVER_READ_BUF_SIZE (256 * 1024)
 
 struct server {
     uv_loop_t *loop;
