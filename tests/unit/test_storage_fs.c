@@ -51,6 +51,7 @@ struct collected {
     uint64_t sizes[4096];
     size_t n;
     int pages;
+    size_t biggest_page;
     int status;
     bool last;
 };
@@ -63,6 +64,8 @@ static void page_cb(void *arg, int status, const struct storage_entry *e, size_t
     struct collected *c = arg;
     c->status = status;
     c->pages++;
+    if (n > c->biggest_page)
+        c->biggest_page = n;
     for (size_t i = 0; i < n && c->n < 4096; i++, c->n++) {
         snprintf(c->keys[c->n], 64, "%s", e[i].key);
         snprintf(c->etags[c->n], 40, "%s", e[i].etag ? e[i].etag : "NULL");
@@ -71,6 +74,14 @@ static void page_cb(void *arg, int status, const struct storage_entry *e, size_t
     c->last = last;
     if (!last && status == 0)
         cur_st->ops->list_next(cur_list);
+}
+
+static void close_after_first_cb(void *arg, int status, const struct storage_entry *e, size_t n,
+                                 bool last)
+{
+    struct collected *c = arg;
+    c->pages++;
+    cur_st->ops->list_close(cur_list);
 }
 
 static void list(struct storage *st, const char *prefix, struct collected *c)
@@ -247,11 +258,43 @@ int main(void)
     }
     list(st, "many/", &c);
     CHECK_EQ(c.n, 2500);
-    CHECK_EQ(c.pages, 3);
+    /* pages of at most 1,000; smaller ones when the walk waits for a directory */
+    CHECK(c.pages >= 3);
+    CHECK_EQ(c.biggest_page, STORAGE_LIST_PAGE);
     bool sorted = true;
     for (size_t i = 1; i < c.n; i++)
         sorted &= strcmp(c.keys[i - 1], c.keys[i]) < 0;
     CHECK(sorted);
+
+    /* a deep, uneven tree comes out in byte order, whatever the read-ahead does */
+    const char *deep[] = {"t/a.b",   "t/a/b/c/d/e/f", "t/a/b/c/x",   "t/a/b0",
+                          "t/a/b/z", "t/a-",          "t/b/1",       "t/b/2/3/4",
+                          "t/c",     "t/d/e/f/g/h/i", "t/d/e/f/g/j", "t/e"};
+    size_t ndeep = sizeof(deep) / sizeof(deep[0]);
+    for (size_t i = 0; i < ndeep; i++)
+        CHECK_EQ(put(st, deep[i], "x"), 0);
+    for (int i = 0; i < 40; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "t/w/d%02d/f", i); /* more directories than read-ahead */
+        CHECK_EQ(put(st, key, "y"), 0);
+    }
+    list(st, "t/", &c);
+    CHECK_EQ(c.n, ndeep + 40);
+    sorted = true;
+    for (size_t i = 1; i < c.n; i++)
+        sorted &= strcmp(c.keys[i - 1], c.keys[i]) < 0;
+    CHECK(sorted);
+    CHECK_STR(c.keys[0], "t/a-");
+    CHECK_STR(c.keys[1], "t/a.b");
+    CHECK_STR(c.keys[2], "t/a/b/c/d/e/f");
+    CHECK_STR(c.keys[3], "t/a/b/c/x");
+
+    /* closing after the first page, with directories still being read */
+    memset(&c, 0, sizeof(c));
+    cur_st = st;
+    CHECK_EQ(st->ops->list_start(st, "", close_after_first_cb, &c, &cur_list), 0);
+    run();
+    CHECK_EQ(c.pages, 1);
 
     st->ops->destroy(st);
     uv_loop_close(loop);
