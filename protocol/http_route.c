@@ -42,6 +42,8 @@ static void bad(struct http_route *r, const char *why)
 {
     r->kind = HTTP_ROUTE_BAD_REQUEST;
     r->error = why;
+    /* nothing half-decoded is left for anyone to use */
+    r->stage[0] = r->path[0] = r->pattern[0] = 0;
 }
 
 /* prefix= and pattern= of a listing; other parameters are ignored. */

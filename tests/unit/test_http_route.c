@@ -55,6 +55,8 @@ int main(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_EQ(route(bad[i]), HTTP_ROUTE_BAD_REQUEST);
         CHECK(r.error != NULL);
+        CHECK_STR(r.stage, ""); /* nothing half-decoded is left */
+        CHECK_STR(r.path, "");
     }
     char big[4096];
     memcpy(big, "/v1/stages/s/files/", 19);
