@@ -260,7 +260,7 @@ int main(void)
     CHECK_EQ(c.n, 2500);
     /* pages of at most 1,000; smaller ones when the walk waits for a directory */
     CHECK(c.pages >= 3);
-    CHECK_EQ(c.biggest_page, STORAGE_LIST_PAGE);
+    CHECK(c.biggest_page > 0 && c.biggest_page <= STORAGE_LIST_PAGE);
     bool sorted = true;
     for (size_t i = 1; i < c.n; i++)
         sorted &= strcmp(c.keys[i - 1], c.keys[i]) < 0;
