@@ -488,8 +488,10 @@ class FileApi(HttpTestCase):
         self.assertEqual(status, 200)
         self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
         text = body.decode()
+        # earlier connections may still be closing: at least this one is open
+        self.assertGreaterEqual(int(re.search(r'stageproxy_connections\{protocol="http"\} (\d+)',
+                                              text).group(1)), 1)
         for needle in ('stageproxy_connections{protocol="mysql"}',
-                       'stageproxy_connections{protocol="http"} 1',
                        'stageproxy_http_requests_total{status="201"} 1',
                        'stageproxy_http_errors_total{status="404"} 1',
                        "stageproxy_uploads_in_flight 0", "stageproxy_uploads_total 1",
