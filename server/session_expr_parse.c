@@ -232,7 +232,13 @@ static struct node *parse_function(struct parser *p, const struct sql_token *nam
         fail(p, ER_NOT_SUPPORTED_YET, "subqueries");
         return NULL;
     }
-    return px_parse_args(p, n) ? n : NULL;
+    if (!px_parse_args(p, n))
+        return NULL;
+    if (n->agg && n->nargs != 1) { /* COUNT(), SUM(a, b): MySQL's syntax error too */
+        px_syntax_error(p);
+        return NULL;
+    }
+    return n;
 }
 
 /* Keywords that name a function without parentheses. */
