@@ -2,6 +2,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,17 +129,33 @@ static struct val eval_binop(struct evaluator *ev, struct node *n, const struct 
         break;
     }
     if (a.t == V_INT && b.t == V_INT && n->op != OP_DIV) {
+        /* a result that does not fit 64 bits falls through to doubles
+         * (MySQL raises 1690 there; never undefined behaviour here) */
+        long long out;
+        bool min_by_minus_one = a.i == LLONG_MIN && b.i == -1;
         switch (n->op) {
         case OP_ADD:
-            return v_int(a.i + b.i);
+            if (!__builtin_add_overflow(a.i, b.i, &out))
+                return v_int(out);
+            break;
         case OP_SUB:
-            return v_int(a.i - b.i);
+            if (!__builtin_sub_overflow(a.i, b.i, &out))
+                return v_int(out);
+            break;
         case OP_MUL:
-            return v_int(a.i * b.i);
+            if (!__builtin_mul_overflow(a.i, b.i, &out))
+                return v_int(out);
+            break;
         case OP_IDIV:
-            return b.i ? v_int(a.i / b.i) : v_null();
+            if (!b.i)
+                return v_null();
+            if (!min_by_minus_one)
+                return v_int(a.i / b.i);
+            break;
         case OP_MOD:
-            return b.i ? v_int(a.i % b.i) : v_null();
+            if (!b.i)
+                return v_null();
+            return v_int(min_by_minus_one ? 0 : a.i % b.i);
         default:
             break;
         }
@@ -161,11 +179,14 @@ static struct val eval_binop(struct evaluator *ev, struct node *n, const struct 
     case OP_IDIV:
         if (y == 0)
             return v_null();
-        return v_int((int64_t)(x / y));
+        z = trunc(x / y);
+        if (z > -9.2233720368547758e18 && z < 9.2233720368547758e18)
+            return v_int((int64_t)z);
+        break; /* out of BIGINT range: stays a double */
     default:
         if (y == 0)
             return v_null();
-        z = x - y * (double)(int64_t)(x / y);
+        z = fmod(x, y); /* the sign of the dividend, as MySQL's MOD */
         break;
     }
     struct val v = {.t = V_DOUBLE, .d = z};
