@@ -14,18 +14,6 @@ static int refuse(struct http_conn *h, int code, const char *message)
     return -1;
 }
 
-static unsigned header_count(const struct http_conn *h, const char *name)
-{
-    unsigned n = 0;
-    const char *p = (const char *)h->req.headers.data, *end = p + h->req.headers.len;
-    while (p < end) {
-        const char *value = p + strlen(p) + 1;
-        n += strcmp(p, name) == 0;
-        p = value + strlen(value) + 1;
-    }
-    return n;
-}
-
 /* "user:password" out of a Basic credential; -1 when malformed. */
 static int decode_basic(const char *b64, char *out, size_t out_size, size_t *out_len)
 {
@@ -48,7 +36,7 @@ static int decode_basic(const char *b64, char *out, size_t out_size, size_t *out
 int http_auth_request(struct http_conn *h)
 {
     struct server *srv = h->srv;
-    unsigned count = header_count(h, "authorization");
+    unsigned count = http_header_count(h, "authorization");
     const char *auth = http_header(h, "authorization");
     if (count > 1)
         return refuse(h, 5100, "Authentication error: more than one authorization header");

@@ -105,16 +105,32 @@ void http_conn_resume_body(struct http_conn *h)
     http_conn_update_reading(h);
 }
 
-const char *http_header(const struct http_conn *h, const char *name)
+/* The first value of header `name`, and the number of times it came. */
+static const char *find_header(const struct http_conn *h, const char *name, unsigned *count)
 {
+    const char *first = NULL;
     const char *p = (const char *)h->req.headers.data, *end = p + h->req.headers.len;
+    *count = 0;
     while (p < end) {
         const char *value = p + strlen(p) + 1;
-        if (strcmp(p, name) == 0)
-            return value;
+        if (strcmp(p, name) == 0 && (*count)++ == 0)
+            first = value;
         p = value + strlen(value) + 1;
     }
-    return NULL;
+    return first;
+}
+
+const char *http_header(const struct http_conn *h, const char *name)
+{
+    unsigned count;
+    return find_header(h, name, &count);
+}
+
+unsigned http_header_count(const struct http_conn *h, const char *name)
+{
+    unsigned count;
+    find_header(h, name, &count);
+    return count;
 }
 
 /* ---- llhttp callbacks ---- */
@@ -134,6 +150,7 @@ static int on_message_begin(llhttp_t *p)
     h->req.started_ms = uv_now(h->srv->loop);
     h->status = 0;
     h->response_started = false;
+    h->chunked = false;
     return 0;
 }
 
@@ -201,7 +218,6 @@ static int on_headers_complete(llhttp_t *p)
     }
     if (!llhttp_should_keep_alive(p))
         h->close_after = true;
-    h->req.method = (llhttp_method_t)p->method;
     const char *expect = http_header(h, "expect");
     h->req.expect_continue = expect && strcasecmp(expect, "100-continue") == 0;
     http_route_parse((const char *)h->req.url.data, h->req.url.len, &h->req.route);

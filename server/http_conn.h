@@ -63,6 +63,7 @@ struct http_conn {
     void *handler_data;
     int status; /* of the answer, for the log and the metrics */
     bool response_started;
+    bool chunked;       /* the answer's body goes out in chunks */
     bool close_after;   /* Connection: close, or an error: close once answered */
     bool body_paused;   /* the handler cannot take more body yet */
     bool parser_paused; /* a request is being answered; what follows waits */
@@ -81,8 +82,9 @@ void http_conn_accept_cb(uv_stream_t *listener, int status);
 void http_conn_close_all(struct server *srv, bool force);
 void http_conn_janitor(struct server *srv, uint64_t now);
 
-/* A request header by lower-case name, or NULL. */
+/* A request header by lower-case name, or NULL; and how often it came. */
 const char *http_header(const struct http_conn *h, const char *name);
+unsigned http_header_count(const struct http_conn *h, const char *name);
 
 /* Flow control of the request body (uploads waiting for storage). */
 void http_conn_pause_body(struct http_conn *h);

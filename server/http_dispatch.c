@@ -5,6 +5,7 @@
 #include "server/http_internal.h"
 #include "server/metrics.h"
 #include "server/process.h"
+#include "server/stage_store.h"
 
 static void method_not_allowed(struct http_conn *h, const char *allow)
 {
@@ -15,6 +16,17 @@ static void method_not_allowed(struct http_conn *h, const char *allow)
              llhttp_method_name(h->req.method), allow);
     /* the status goes in "code", as Databend does for handler errors */
     http_respond_error_headers(h, 405, 405, msg, headers);
+}
+
+void http_respond_stage_error(struct http_conn *h, const struct stage_error *err)
+{
+    /* an unknown stage is a 500 in Databend's upload handler, a 404 in the
+     * file API; a refused right is a 403 carrying Databend's code */
+    int status = err->code == 1063                                                      ? 403
+                 : err->code == 3902                                                    ? 501
+                 : err->code == 2501 && h->req.route.kind != HTTP_ROUTE_UPLOAD_TO_STAGE ? 404
+                                                                                        : 500;
+    http_respond_error(h, status, status == 403 ? err->code : status, err->text);
 }
 
 static void answer_metrics(struct http_conn *h)

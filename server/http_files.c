@@ -90,8 +90,7 @@ static struct file_op *op_new(struct http_conn *h, int rights, const struct http
     struct stage_error err;
     struct storage *st = stage_store_open(h->srv, h->req.user->name, r->stage, rights, &err);
     if (!st) {
-        int status = err.code == 1063 ? 403 : err.code == 2501 ? 404 : 500;
-        http_respond_error(h, status, status == 403 ? err.code : status, err.text);
+        http_respond_stage_error(h, &err);
         return NULL;
     }
     struct file_op *op = calloc(1, sizeof(*op));

@@ -23,6 +23,10 @@ void http_conn_update_reading(struct http_conn *h);
  * answers it. */
 void http_dispatch(struct http_conn *h);
 
+struct stage_error;
+/* A stage refused (unknown, no right, unsupported) as an HTTP answer. */
+void http_respond_stage_error(struct http_conn *h, const struct stage_error *err);
+
 /* Authenticates the request (Basic, or root without a password from
  * loopback); answers 401 itself and returns -1 when it fails. */
 int http_auth_request(struct http_conn *h);

@@ -171,6 +171,8 @@ static int format_head(struct http_conn *h, char *out, size_t out_len, int statu
         snprintf(length, sizeof(length), "Content-Length: %" PRId64 "\r\n", content_length);
     else if (content_length == -1)
         snprintf(length, sizeof(length), "Transfer-Encoding: chunked\r\n");
+    /* a HEAD answer announces the framing but sends no body to frame */
+    h->chunked = content_length == -1 && h->req.method != HTTP_HEAD;
     return snprintf(out, out_len, "HTTP/1.1 %d %s\r\nServer: stageproxy/%s\r\n%s%s%s%s%s%s", status,
                     status_text(status), STAGEPROXY_VERSION, content_type ? "Content-Type: " : "",
                     content_type ? content_type : "", content_type ? "\r\n" : "", length,
@@ -229,17 +231,11 @@ int http_respond_head(struct http_conn *h, int status, const char *headers,
     return queue(h, head, (size_t)n, NULL, 0);
 }
 
-static bool chunked(const struct http_conn *h)
-{
-    /* only streamed answers of unknown length are chunked */
-    return h->req.method != HTTP_HEAD && h->req.route.kind == HTTP_ROUTE_STAGE_FILES;
-}
-
 int http_respond_body(struct http_conn *h, const void *data, size_t len)
 {
     if (len == 0 || h->req.method == HTTP_HEAD)
         return 0;
-    if (!chunked(h))
+    if (!h->chunked)
         return queue(h, NULL, 0, data, len);
     char frame[32];
     int n = snprintf(frame, sizeof(frame), "%zx\r\n", len);
@@ -255,7 +251,7 @@ int http_respond_body(struct http_conn *h, const void *data, size_t len)
 
 void http_respond_end(struct http_conn *h)
 {
-    if (chunked(h))
+    if (h->chunked)
         queue(h, NULL, 0, "0\r\n\r\n", 5);
     http_conn_request_done(h);
 }

@@ -174,15 +174,12 @@ static void new_uuid(char out[37])
 static void succeed(struct upload *u)
 {
     struct http_conn *h = u->h;
+    char id[37];
+    new_uuid(id);
     json_t *o = u->raw ? json_pack("{s:s,s:s,s:I}", "stage_name", u->stage_name, "name", u->key,
                                    "size", (json_int_t)u->size)
-                       : json_pack("{s:s,s:s,s:s,s:O}", "id", "", "stage_name", u->stage_name,
+                       : json_pack("{s:s,s:s,s:s,s:O}", "id", id, "stage_name", u->stage_name,
                                    "state", "SUCCESS", "files", u->files);
-    if (o && !u->raw) {
-        char id[37];
-        new_uuid(id);
-        json_object_set_new(o, "id", json_string(id));
-    }
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!text) {
@@ -357,24 +354,12 @@ static const char *either_header(struct http_conn *h, const char *name, const ch
     return v ? v : http_header(h, legacy);
 }
 
-/* 2501 is a 500 in Databend's upload handler (a 404 in the file API); a
- * refused right is a 403. */
-static void refuse_stage(struct http_conn *h, const struct stage_error *err)
-{
-    bool files_api = h->req.route.kind == HTTP_ROUTE_STAGE_FILE;
-    int status = err->code == 1063                ? 403
-                 : err->code == 3902              ? 501
-                 : err->code == 2501 && files_api ? 404
-                                                  : 500;
-    http_respond_error(h, status, status == 403 ? err->code : status, err->text);
-}
-
 static struct upload *upload_new(struct http_conn *h, const char *stage, const char *rel)
 {
     struct stage_error err;
     struct storage *st = stage_store_open(h->srv, h->req.user->name, stage, STAGE_WRITE, &err);
     if (!st) {
-        refuse_stage(h, &err);
+        http_respond_stage_error(h, &err);
         return NULL;
     }
     struct upload *u = calloc(1, sizeof(*u));

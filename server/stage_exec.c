@@ -31,13 +31,11 @@
 
 int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt, ...)
 {
-    char msg[400];
+    struct stage_error err;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    stage_error_setv(&err, code, name, fmt, ap);
     va_end(ap);
-    struct stage_error err;
-    stage_error_set(&err, code, name, "%s", msg);
     return stage_send_error(c, &err);
 }
 

@@ -11,15 +11,21 @@
 #define PATTERN_MATCH_LIMIT 1000000
 #define PATTERN_DEPTH_LIMIT 10000
 
-int stage_error_set(struct stage_error *e, int code, const char *name, const char *fmt, ...)
+int stage_error_setv(struct stage_error *e, int code, const char *name, const char *fmt, va_list ap)
 {
     char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     e->code = code;
     snprintf(e->text, sizeof(e->text), "%s. Code: %d, Text = %s.", name, code, msg);
+    return -1;
+}
+
+int stage_error_set(struct stage_error *e, int code, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    stage_error_setv(e, code, name, fmt, ap);
+    va_end(ap);
     return -1;
 }
 

@@ -6,6 +6,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,8 @@ struct stage_error {
 
 int stage_error_set(struct stage_error *e, int code, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+int stage_error_setv(struct stage_error *e, int code, const char *name, const char *fmt,
+                     va_list ap);
 
 /* Until GRANT exists, root sees everything and a stage's creator owns it. */
 bool stage_may(const struct stage_def *d, const char *user, int rights);

@@ -114,6 +114,15 @@ def run(cmd, input=None, timeout=60, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+def sql(server, script, user="root", password=None):
+    """Runs a script through the stock mariadb CLI in batch mode."""
+    cmd = ["mariadb", "-h127.0.0.1", "-P%d" % server.mysql_port, "-u" + user, "--batch",
+           "--force"]
+    if password:
+        cmd.append("-p" + password)
+    return run(cmd, input=script)
+
+
 def make_ca(directory):
     """A CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
     ca_key, ca_crt = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.crt")

@@ -15,17 +15,11 @@ import tempfile
 import time
 import unittest
 
-from harness import Server, make_ca, run
+from harness import Server, make_ca, run, sql
 
 USERS = "[users]\nu1 = p1\nu2 = p2\n"
 
 
-def sql(server, script, user="root", password=None):
-    cmd = ["mariadb", "-h127.0.0.1", "-P%d" % server.mysql_port, "-u" + user, "--batch",
-           "--force"]
-    if password:
-        cmd.append("-p" + password)
-    return run(cmd, input=script)
 
 
 def list_rows(server, location, user="root", password=None):

@@ -11,17 +11,11 @@ import unittest
 import pymysql
 from pymysql.constants import FIELD_TYPE as T, FLAG
 
-from harness import BINARY, Server, run
+from harness import BINARY, Server, run, sql
 
 USERS = "[users]\nu1 = p1\nu2 = p2\n"
 
 
-def sql(server, script, user="root", password=None):
-    cmd = ["mariadb", "-h127.0.0.1", "-P%d" % server.mysql_port, "-u" + user, "--batch",
-           "--force"]
-    if password:
-        cmd.append("-p" + password)
-    return run(cmd, input=script)
 
 
 def put_file(server, stage, key, data, kind="internal"):
