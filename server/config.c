@@ -55,6 +55,11 @@ static int check_upstream(const char *v)
     return *v == 0 ? 0 : check_address(v);
 }
 
+static int check_storage(const char *v)
+{
+    return *v == 0 || strncmp(v, "s3://", 5) == 0 ? 0 : -1;
+}
+
 static int check_nonempty(const char *v)
 {
     return *v ? 0 : -1;
@@ -101,6 +106,30 @@ static const struct option_def options[] = {
      3600, "time an HTTP client has to send a request's headers"},
     {"http_idle_timeout", OPT_LONG, OFF(http_idle_timeout), "60", "seconds 1..86400", NULL, 1,
      86400, "time an HTTP connection may stay quiet (between requests or in a body)"},
+    {"storage", OPT_STRING, OFF(storage), "", "s3://BUCKET[/PREFIX/]", check_storage, 0, 0,
+     "keep internal and user stages in S3 instead of the data dir"},
+    {"storage_endpoint", OPT_STRING, OFF(storage_endpoint), "", "a URL", NULL, 0, 0,
+     "S3 endpoint of --storage (default https://s3.amazonaws.com)"},
+    {"storage_region", OPT_STRING, OFF(storage_region), "us-east-1", "a region", NULL, 0, 0,
+     "S3 region of --storage"},
+    {"storage_access_key_id", OPT_STRING, OFF(storage_access_key_id), "", "a key id", NULL, 0, 0,
+     "S3 access key of --storage"},
+    {"storage_secret_access_key", OPT_STRING, OFF(storage_secret_access_key), "", "a secret", NULL,
+     0, 0, "S3 secret key of --storage"},
+    {"storage_session_token", OPT_STRING, OFF(storage_session_token), "", "a token", NULL, 0, 0,
+     "S3 session token of --storage"},
+    {"storage_virtual_host", OPT_STRING, OFF(storage_virtual_host), "off", "on or off",
+     check_on_off, 0, 0, "virtual-hosted addressing (bucket.host) for --storage"},
+    {"s3_timeout", OPT_LONG, OFF(s3_timeout), "30", "seconds 1..3600", NULL, 1, 3600,
+     "S3 connect timeout, and how long a transfer may make no progress"},
+    {"s3_retries", OPT_LONG, OFF(s3_retries), "4", "an integer 0..20", NULL, 0, 20,
+     "retries of an S3 request after 5xx, SlowDown or a timeout"},
+    {"s3_part_size", OPT_LONG, OFF(s3_part_size), "8", "MiB 5..1024", NULL, 5, 1024,
+     "part size of S3 multipart uploads"},
+    {"s3_parts_inflight", OPT_LONG, OFF(s3_parts_inflight), "3", "an integer 1..16", NULL, 1, 16,
+     "parts of one S3 upload sent at once"},
+    {"s3_list_page", OPT_LONG, OFF(s3_list_page), "1000", "an integer 1..1000", NULL, 1, 1000,
+     "keys asked for per ListObjectsV2 request"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

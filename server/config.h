@@ -33,6 +33,19 @@ struct config {
     long http_max_connections;
     long http_header_timeout;
     long http_idle_timeout;
+    /* where internal and user stages live: "" for the data dir, or s3:// */
+    char *storage;
+    char *storage_endpoint;
+    char *storage_region;
+    char *storage_access_key_id;
+    char *storage_secret_access_key;
+    char *storage_session_token;
+    char *storage_virtual_host;
+    long s3_timeout;
+    long s3_retries;
+    long s3_part_size; /* MiB */
+    long s3_parts_inflight;
+    long s3_list_page;
     /* [users] of the file; root's password may also come from the environment. */
     struct config_user *users;
     size_t n_users;

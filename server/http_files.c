@@ -67,10 +67,9 @@ static void abort_cb(struct http_conn *h)
 
 static void storage_error(struct file_op *op, const char *what, int err)
 {
-    char msg[1400];
-    snprintf(msg, sizeof(msg), "StorageOther. Code: 4000, Text = cannot %s '%s': %s.", what,
-             op->key ? op->key : "", strerror(-err));
-    http_respond_error(op->h, 500, 500, msg);
+    struct stage_error e;
+    int status = stage_storage_failure(op->st, what, op->key, err, &e);
+    http_respond_error(op->h, status, status, e.text);
     op_finish(op);
 }
 
@@ -134,7 +133,7 @@ static void read_cb(void *arg, int status, const void *data, size_t len, bool eo
     if (status < 0 || (eof && op->sent + len != op->length) || op->sent + len > op->length) {
         /* the head is out: all we can do is cut the answer short */
         LOGH(LOG_WARN, h, "download of '%s' cut short: %s", op->key,
-             status < 0 ? strerror(-status) : "the file changed while it was sent");
+             status < 0 ? storage_strerror(op->st, status) : "the file changed while it was sent");
         http_conn_fail(h, "download failed");
         return;
     }

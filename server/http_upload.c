@@ -92,10 +92,9 @@ static void upload_fail(struct upload *u, int status, int code, const char *mess
 
 static void storage_failed(struct upload *u, const char *what, int err)
 {
-    char msg[600];
-    snprintf(msg, sizeof(msg), "StorageOther. Code: 4000, Text = cannot %s '%s': %s.", what,
-             u->key ? u->key : "", strerror(-err));
-    upload_fail(u, err == -ENOSPC ? 507 : 500, 500, msg);
+    struct stage_error e;
+    int status = stage_storage_failure(u->st, what, u->key, err, &e);
+    upload_fail(u, status, status == 507 ? 500 : status, e.text);
 }
 
 static void abort_cb(struct http_conn *h)

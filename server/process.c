@@ -11,6 +11,7 @@
 #include "server/log.h"
 #include "server/mysql_conn.h"
 #include "server/stage_exec.h"
+#include "server/stage_store.h"
 #include "server/tls_cert.h"
 
 #define JANITOR_INTERVAL_MS 1000
@@ -83,7 +84,7 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
         if (mysql_tls && http_tls)
             SSL_CTX_up_ref(ctx);
     }
-    return 0;
+    return stage_store_init(srv); /* last: it opens loop handles */
 }
 
 static void handle_closed_cb(uv_handle_t *h)
@@ -117,6 +118,7 @@ static void finish_if_idle(struct server *srv)
     if (!srv->shutting_down || srv->n_mysql_conns > 0 || srv->n_http_conns > 0)
         return;
     log_info("all connections closed; exiting");
+    stage_store_close(srv);
     close_handle(srv, (uv_handle_t *)&srv->janitor);
     close_handle(srv, (uv_handle_t *)&srv->shutdown_timer);
     close_handle(srv, (uv_handle_t *)&srv->sig_int);

@@ -14,6 +14,7 @@
 #include "server/list.h"
 #include "server/metrics.h"
 #include "server/users.h"
+#include "storage/s3_client.h"
 
 #define SERVER_READ_BUF_SIZE (256 * 1024)
 
@@ -42,6 +43,8 @@ struct server {
     uint64_t start_ms;
     uint64_t questions;
     struct metrics metrics;
+    struct s3_client *s3;          /* S3 requests of every stage on S3 */
+    struct s3_target *own_storage; /* --storage s3://...; NULL: the data dir */
     bool read_buf_busy;
     char server_version[64];
     char mysql_addr[80];

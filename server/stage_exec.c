@@ -39,6 +39,14 @@ int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt,
     return stage_send_error(c, &err);
 }
 
+int stage_storage_err(struct mysql_conn *c, struct storage *st, const char *what, const char *key,
+                      int status)
+{
+    struct stage_error err;
+    stage_storage_failure(st, what, key, status, &err);
+    return stage_send_error(c, &err);
+}
+
 int stage_send_error(struct mysql_conn *c, const struct stage_error *err)
 {
     mysql_conn_send_err_text(c, 1105, "HY000", err->text);

@@ -21,6 +21,9 @@ int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt,
 int stage_unknown(struct mysql_conn *c, const char *name);
 /* Sends a refusal built by the stage store; returns -1. */
 int stage_send_error(struct mysql_conn *c, const struct stage_error *err);
+/* ERR 1105 for a failed storage call, in the driver's words when it has some. */
+int stage_storage_err(struct mysql_conn *c, struct storage *st, const char *what, const char *key,
+                      int status);
 /* Sends the parser's error and frees the statement; returns -1. */
 int stage_parse_failed(struct mysql_conn *c, struct stage_stmt *st);
 /* The client went away while the statement waited. */

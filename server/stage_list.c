@@ -133,7 +133,7 @@ static void remove_done_cb(void *arg, int status)
     op->nbatch = 0;
     if (status < 0) {
         if (!stage_conn_gone(op->c))
-            stage_err(op->c, 4000, "StorageOther", "remove failed: %s", strerror(-status));
+            stage_storage_err(op->c, op->st, "remove", op->path, status);
         list_finish(op, -1);
         return;
     }
@@ -224,7 +224,7 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
         if (op->header_sent)
             mysql_conn_close(c, "storage failed during LIST");
         else
-            stage_err(c, 4000, "StorageOther", "list failed: %s", strerror(-status));
+            stage_storage_err(c, op->st, "list", op->path, status);
         list_finish(op, -1);
         return;
     }
@@ -286,8 +286,10 @@ int stage_list_start(struct list_op *op, const char *name, const char *path, con
     }
     int rc = op->st->ops->list_start(op->st, path, list_page_cb, op, &op->l);
     if (rc < 0) {
+        struct stage_error e;
+        stage_storage_failure(op->st, "list", path, rc, &e);
         stage_list_op_free(op);
-        return stage_err(c, 4000, "StorageOther", "list failed: %s", strerror(-rc));
+        return stage_send_error(c, &e);
     }
     mysql_conn_async_begin(c);
     return 1;

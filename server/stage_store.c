@@ -1,12 +1,17 @@
 #include "server/stage_store.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "server/log.h"
 #include "server/process.h"
 #include "storage/fs.h"
+#include "storage/s3.h"
 
 #define PATTERN_MATCH_LIMIT 1000000
 #define PATTERN_DEPTH_LIMIT 10000
@@ -39,39 +44,162 @@ bool stage_may(const struct stage_def *d, const char *user, int rights)
     return d->creator && strcmp(d->creator, owner) == 0;
 }
 
-struct storage *stage_store_open(struct server *srv, const char *user, const char *name, int rights,
-                                 struct stage_error *err)
+static void tuning_of(const struct config *cfg, struct s3_tuning *t)
+{
+    t->timeout_s = (int)cfg->s3_timeout;
+    t->retries = (int)cfg->s3_retries;
+    t->list_max_keys = (int)cfg->s3_list_page;
+    t->part_size = (size_t)cfg->s3_part_size << 20;
+    t->parts_inflight = (int)cfg->s3_parts_inflight;
+}
+
+int stage_store_init(struct server *srv)
+{
+    const struct config *cfg = srv->cfg;
+    srv->s3 = s3_client_new(srv->loop);
+    if (!srv->s3) {
+        log_error("cannot start the S3 client");
+        return -1;
+    }
+    if (!*cfg->storage)
+        return 0;
+    struct s3_tuning tuning;
+    char err[256];
+    tuning_of(cfg, &tuning);
+    srv->own_storage = calloc(1, sizeof(*srv->own_storage));
+    if (!srv->own_storage ||
+        s3_target_init(srv->own_storage, cfg->storage, cfg->storage_endpoint, cfg->storage_region,
+                       cfg->storage_access_key_id, cfg->storage_secret_access_key,
+                       cfg->storage_session_token, strcasecmp(cfg->storage_virtual_host, "on") == 0,
+                       &tuning, err, sizeof(err)) < 0) {
+        log_error("storage %s: %s", cfg->storage, srv->own_storage ? err : "out of memory");
+        free(srv->own_storage);
+        srv->own_storage = NULL;
+        s3_client_close(srv->s3);
+        srv->s3 = NULL;
+        return -1;
+    }
+    log_info("internal and user stages live in %s at %s", cfg->storage, srv->own_storage->base);
+    return 0;
+}
+
+void stage_store_close(struct server *srv)
+{
+    s3_client_close(srv->s3);
+    srv->s3 = NULL;
+    if (srv->own_storage) {
+        s3_target_free(srv->own_storage);
+        free(srv->own_storage);
+        srv->own_storage = NULL;
+    }
+}
+
+static const char *conn_get(const struct stage_def *d, const char *key)
+{
+    json_t *v = d->connection ? json_object_get(d->connection, key) : NULL;
+    return v && json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static struct storage *open_s3(struct server *srv, const struct s3_target *t,
+                               struct stage_error *err)
+{
+    struct storage *st = srv->s3 ? storage_s3_new(srv->s3, t) : NULL;
+    if (!st)
+        stage_error_set(err, 4000, "StorageOther", "out of memory");
+    return st;
+}
+
+static struct storage *open_external(struct server *srv, const struct stage_def *d,
+                                     struct stage_error *err)
+{
+    if (strncasecmp(d->url, "s3://", 5) != 0 && strncasecmp(d->url, "s3a://", 6) != 0) {
+        stage_error_set(err, 3902, "StorageUnsupported",
+                        "stage '%s' is on %s, and only s3:// object storage is available in "
+                        "this version",
+                        d->name, d->url);
+        return NULL;
+    }
+    struct s3_tuning tuning;
+    struct s3_target t;
+    char why[256];
+    const char *vhost = conn_get(d, "enable_virtual_host_style");
+    tuning_of(srv->cfg, &tuning);
+    if (s3_target_init(&t, d->url, conn_get(d, "endpoint_url"), conn_get(d, "region"),
+                       conn_get(d, "access_key_id"), conn_get(d, "secret_access_key"),
+                       conn_get(d, "session_token"), vhost && strcasecmp(vhost, "true") == 0,
+                       &tuning, why, sizeof(why)) < 0) {
+        stage_error_set(err, 2002, "InvalidConfig", "stage '%s': %s", d->name, why);
+        return NULL;
+    }
+    struct storage *st = open_s3(srv, &t, err);
+    s3_target_free(&t);
+    return st;
+}
+
+/* Internal and user stages: below the data dir, or below --storage. */
+static struct storage *open_own(struct server *srv, const char *sub, struct stage_error *err)
 {
     char root[4096], tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s/tmp", srv->cfg->data_dir);
-    if (strcmp(name, "~") == 0) {
-        snprintf(root, sizeof(root), "%s/stages/user/%s", srv->cfg->data_dir, user);
-    } else {
-        struct stage_def *d = catalog_find(&srv->catalog, name);
-        if (!d) {
-            stage_error_set(err, 2501, "UnknownStage", "Stage '%s' does not exist", name);
+    if (srv->own_storage) {
+        struct s3_target t;
+        if (s3_target_copy(&t, srv->own_storage) < 0) {
+            stage_error_set(err, 4000, "StorageOther", "out of memory");
             return NULL;
         }
-        if (!stage_may(d, user, rights)) {
-            stage_error_set(err, 1063, "PermissionDenied",
-                            "Permission denied: privilege [%s] is required on STAGE %s for user "
-                            "'%s'@'%%'",
-                            rights & STAGE_WRITE ? "Write" : "Read", name, user);
-            return NULL;
-        }
-        if (d->type == STAGE_EXTERNAL) {
-            stage_error_set(
-                err, 3902, "StorageUnsupported",
-                "stage '%s' is on %s, and object storage is not available in this version", name,
-                d->url);
-            return NULL;
-        }
-        snprintf(root, sizeof(root), "%s/stages/internal/%s", srv->cfg->data_dir, name);
+        snprintf(root, sizeof(root), "%sstages/%s/", srv->own_storage->prefix, sub);
+        free(t.prefix);
+        t.prefix = strdup(root);
+        struct storage *st = t.prefix ? open_s3(srv, &t, err) : NULL;
+        s3_target_free(&t);
+        return st;
     }
+    snprintf(tmp, sizeof(tmp), "%s/tmp", srv->cfg->data_dir);
+    snprintf(root, sizeof(root), "%s/stages/%s", srv->cfg->data_dir, sub);
     struct storage *st = storage_fs_new(srv->loop, root, tmp);
     if (!st)
         stage_error_set(err, 4000, "StorageOther", "out of memory");
     return st;
+}
+
+struct storage *stage_store_open(struct server *srv, const char *user, const char *name, int rights,
+                                 struct stage_error *err)
+{
+    char sub[512];
+    if (strcmp(name, "~") == 0) {
+        snprintf(sub, sizeof(sub), "user/%s", user);
+        return open_own(srv, sub, err);
+    }
+    struct stage_def *d = catalog_find(&srv->catalog, name);
+    if (!d) {
+        stage_error_set(err, 2501, "UnknownStage", "Stage '%s' does not exist", name);
+        return NULL;
+    }
+    if (!stage_may(d, user, rights)) {
+        stage_error_set(err, 1063, "PermissionDenied",
+                        "Permission denied: privilege [%s] is required on STAGE %s for user "
+                        "'%s'@'%%'",
+                        rights & STAGE_WRITE ? "Write" : "Read", name, user);
+        return NULL;
+    }
+    if (d->type == STAGE_EXTERNAL)
+        return open_external(srv, d, err);
+    snprintf(sub, sizeof(sub), "internal/%s", name);
+    return open_own(srv, sub, err);
+}
+
+int stage_storage_failure(struct storage *st, const char *what, const char *key, int status,
+                          struct stage_error *err)
+{
+    const char *driver = st && st->ops->last_error ? st->ops->last_error(st) : NULL;
+    if (driver && *driver) {
+        size_t n = strlen(driver);
+        while (n && driver[n - 1] == '.') /* the error format adds its own */
+            n--;
+        stage_error_set(err, 4000, "StorageOther", "%.*s", (int)n, driver);
+    } else
+        stage_error_set(err, 4000, "StorageOther", "cannot %s '%s': %s", what, key ? key : "",
+                        strerror(-status));
+    return st && st->remote ? 502 : status == -ENOSPC ? 507 : 500;
 }
 
 int stage_pattern_compile(struct stage_pattern *p, const char *pattern, struct stage_error *err)

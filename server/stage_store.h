@@ -32,10 +32,21 @@ int stage_error_setv(struct stage_error *e, int code, const char *name, const ch
 /* Until GRANT exists, root sees everything and a stage's creator owns it. */
 bool stage_may(const struct stage_def *d, const char *user, int rights);
 
+/* The S3 client, and --storage when it names a bucket. */
+int stage_store_init(struct server *srv);
+/* At shutdown: requests still running are cancelled. */
+void stage_store_close(struct server *srv);
+
 /* The storage behind stage `name` ("~": `user`'s own), when `user` holds
  * `rights` on it; NULL with *err filled otherwise. */
 struct storage *stage_store_open(struct server *srv, const char *user, const char *name, int rights,
                                  struct stage_error *err);
+
+/* A failed storage call as the user reads it: the driver's own words (the
+ * S3 error code and message) or strerror. Returns the HTTP status for it:
+ * 502 for a remote store, 507 for a full disk, 500 otherwise. */
+int stage_storage_failure(struct storage *st, const char *what, const char *key, int status,
+                          struct stage_error *err);
 
 /* PATTERN: anchored at both ends, UTF-8, with match and depth limits. */
 struct stage_pattern {

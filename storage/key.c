@@ -51,3 +51,9 @@ void storage_entries_free(struct storage_entry *e, size_t n)
         free(e[i].etag);
     }
 }
+
+const char *storage_strerror(struct storage *st, int status)
+{
+    const char *msg = st && st->ops->last_error ? st->ops->last_error(st) : NULL;
+    return msg && *msg ? msg : strerror(-status);
+}

@@ -62,6 +62,9 @@ struct storage_ops {
                        struct storage_reader **out);
     int (*reader_read)(struct storage_reader *r, storage_read_cb cb, void *arg);
     void (*reader_close)(struct storage_reader *r);
+    /* Optional: why the last call on this storage failed, in words fit
+     * for the user (the remote error code and message), or NULL. */
+    const char *(*last_error)(struct storage *st);
     /* Optional (NULL when the driver cannot presign). */
     int (*presign)(struct storage *st, const char *method, const char *key, int64_t expire_s,
                    char *url, size_t url_len);
@@ -69,7 +72,11 @@ struct storage_ops {
 
 struct storage {
     const struct storage_ops *ops;
+    bool remote; /* failures are the remote service's: HTTP answers 502 */
 };
+
+/* The words for a failed call: the driver's own, or strerror(-status). */
+const char *storage_strerror(struct storage *st, int status);
 
 /* Keys: relative, '/'-separated, no empty, "." or ".." segment, no NUL,
  * backslash or control character, segments up to 255 bytes, keys up to
