@@ -44,9 +44,12 @@ static void bad(struct http_route *r, const char *why)
     r->error = why;
     /* nothing half-decoded is left for anyone to use */
     r->stage[0] = r->path[0] = r->pattern[0] = 0;
+    r->expires[0] = r->signer[0] = r->signature[0] = 0;
+    r->presigned = false;
 }
 
-/* prefix= and pattern= of a listing; other parameters are ignored. */
+/* prefix= and pattern= of a listing, the presigned-URL parameters of a
+ * file; other parameters are ignored. */
 static void parse_query(const char *q, size_t len, struct http_route *r)
 {
     while (len > 0 && r->kind != HTTP_ROUTE_BAD_REQUEST) {
@@ -56,9 +59,24 @@ static void parse_query(const char *q, size_t len, struct http_route *r)
         size_t kl = eq ? (size_t)(eq - q) : pl;
         const char *v = eq ? eq + 1 : q + pl;
         size_t vl = (size_t)(q + pl - v);
-        if (is(q, kl, "prefix") && http_percent_decode(v, vl, true, r->path, sizeof(r->path)) < 0)
+        bool listing = r->kind == HTTP_ROUTE_STAGE_FILES;
+        if (!listing) {
+            char *dst = is(q, kl, "expires")     ? r->expires
+                        : is(q, kl, "user")      ? r->signer
+                        : is(q, kl, "signature") ? r->signature
+                                                 : NULL;
+            size_t cap = dst == r->expires  ? sizeof(r->expires)
+                         : dst == r->signer ? sizeof(r->signer)
+                                            : sizeof(r->signature);
+            if (dst && http_percent_decode(v, vl, true, dst, cap) < 0)
+                bad(r, "invalid presigned URL parameter");
+            if (dst == r->signature)
+                r->presigned = true;
+        }
+        if (listing && is(q, kl, "prefix") &&
+            http_percent_decode(v, vl, true, r->path, sizeof(r->path)) < 0)
             bad(r, "invalid prefix parameter");
-        if (is(q, kl, "pattern")) {
+        if (listing && is(q, kl, "pattern")) {
             r->has_pattern = true;
             if (http_percent_decode(v, vl, true, r->pattern, sizeof(r->pattern)) < 0)
                 bad(r, "invalid pattern parameter");
@@ -94,6 +112,8 @@ static void parse_stage_path(const char *p, size_t len, const char *query, size_
     r->kind = HTTP_ROUTE_STAGE_FILE;
     if (http_percent_decode(rest + 6, rl - 6, false, r->path, sizeof(r->path)) < 0)
         bad(r, "invalid file path in the request path");
+    else
+        parse_query(query, qlen, r);
 }
 
 void http_route_parse(const char *target, size_t len, struct http_route *r)

@@ -26,6 +26,11 @@ struct http_route {
     char path[HTTP_ROUTE_PATH_MAX + 1]; /* the file, or the listing's prefix */
     char pattern[HTTP_ROUTE_PATH_MAX + 1];
     bool has_pattern;
+    /* a presigned file URL: ?expires=UNIX&user=NAME&signature=HEX */
+    bool presigned;
+    char expires[24];
+    char signer[128];
+    char signature[72];
 };
 
 void http_route_parse(const char *target, size_t len, struct http_route *r);

@@ -308,6 +308,55 @@ static int list_or_remove(struct parser *p)
     return p->cur.tok.type == SQL_TK_EOF ? 0 : syntax(p, "PATTERN or end of statement");
 }
 
+/* PRESIGN [DOWNLOAD | UPLOAD] @stage/path [EXPIRE = n] [CONTENT_TYPE = '...'],
+ * the options in any order. */
+static int presign(struct parser *p)
+{
+    struct stage_stmt *st = p->st;
+    st->expire = 3600;
+    sql_cursor_next(&p->cur); /* PRESIGN */
+    if (sql_cursor_kw(&p->cur, "UPLOAD"))
+        st->upload = true;
+    else
+        sql_cursor_kw(&p->cur, "DOWNLOAD");
+    if (p->cur.tok.type != SQL_TK_AT)
+        return syntax(p, "@stage/path");
+    struct buf b;
+    buf_init(&b);
+    sql_token_unquote(p->src, &p->cur.tok, &b);
+    int rc = location(p, b.data ? (const char *)b.data : "", b.len);
+    buf_free(&b);
+    if (rc < 0)
+        return -1;
+    sql_cursor_next(&p->cur);
+    while (p->cur.tok.type != SQL_TK_EOF) {
+        if (sql_cursor_kw(&p->cur, "EXPIRE")) {
+            if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_NUMBER)
+                return syntax(p, "EXPIRE = seconds");
+            char *n = text(p), *end = NULL;
+            long long v = n ? strtoll(n, &end, 10) : -1;
+            bool ok = n && end && *end == '\0' && v > 0 && v <= 7 * 24 * 3600;
+            free(n);
+            if (!ok)
+                return fail(p, 1006, "BadArguments",
+                            "EXPIRE must be a whole number of seconds from 1 to 604800");
+            st->expire = v;
+            sql_cursor_next(&p->cur);
+        } else if (sql_cursor_kw(&p->cur, "CONTENT_TYPE")) {
+            if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_STRING)
+                return syntax(p, "CONTENT_TYPE = 'type'");
+            free(st->content_type);
+            st->content_type = text(p);
+            sql_cursor_next(&p->cur);
+        } else {
+            return syntax(p, "EXPIRE, CONTENT_TYPE or end of statement");
+        }
+    }
+    if (!st->path || !*st->path)
+        return fail(p, 1006, "BadArguments", "PRESIGN needs a file path after the stage name");
+    return 0;
+}
+
 /* Finds LIST_STAGE( in a SELECT and parses its named arguments. */
 static int list_stage(struct parser *p)
 {
@@ -388,6 +437,8 @@ int stage_sql_parse(const char *sql, size_t len, enum stage_stmt_kind kind, stru
         return list_or_remove(&p);
     case STAGE_STMT_LIST_STAGE:
         return list_stage(&p);
+    case STAGE_STMT_PRESIGN:
+        return presign(&p);
     }
     return syntax(&p, "a stage statement");
 }
@@ -411,5 +462,6 @@ void stage_stmt_free(struct stage_stmt *st)
     free(st->like);
     free(st->path);
     free(st->pattern);
+    free(st->content_type);
     memset(st, 0, sizeof(*st));
 }

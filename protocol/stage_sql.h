@@ -16,6 +16,7 @@ enum stage_stmt_kind {
     STAGE_STMT_LIST,
     STAGE_STMT_REMOVE,
     STAGE_STMT_LIST_STAGE, /* SELECT ... FROM LIST_STAGE(...) */
+    STAGE_STMT_PRESIGN,
 };
 
 struct stage_option {
@@ -33,12 +34,15 @@ struct stage_stmt {
     struct stage_option *file_format;
     size_t n_file_format;
     char *comment;
-    char *like;        /* SHOW STAGES LIKE */
-    int64_t limit;     /* SHOW STAGES LIMIT; -1 none */
-    char *path;        /* LIST/REMOVE/LIST_STAGE: path after the stage name, no leading '/' */
-    char *pattern;     /* NULL: none */
-    size_t select_end; /* LIST_STAGE: offset just after the closing ')' */
-    size_t func_start; /* LIST_STAGE: offset of the function name */
+    char *like;         /* SHOW STAGES LIKE */
+    int64_t limit;      /* SHOW STAGES LIMIT; -1 none */
+    char *path;         /* LIST/REMOVE/LIST_STAGE: path after the stage name, no leading '/' */
+    char *pattern;      /* NULL: none */
+    size_t select_end;  /* LIST_STAGE: offset just after the closing ')' */
+    size_t func_start;  /* LIST_STAGE: offset of the function name */
+    bool upload;        /* PRESIGN UPLOAD (else DOWNLOAD) */
+    int64_t expire;     /* PRESIGN EXPIRE, seconds */
+    char *content_type; /* PRESIGN CONTENT_TYPE; NULL: none */
     /* on error */
     int err_code;
     const char *err_name;

@@ -106,6 +106,8 @@ static const struct option_def options[] = {
      3600, "time an HTTP client has to send a request's headers"},
     {"http_idle_timeout", OPT_LONG, OFF(http_idle_timeout), "60", "seconds 1..86400", NULL, 1,
      86400, "time an HTTP connection may stay quiet (between requests or in a body)"},
+    {"http_public_url", OPT_STRING, OFF(http_public_url), "", "a URL", NULL, 0, 0,
+     "how clients reach the HTTP listener, for presigned URLs (default: its address)"},
     {"storage", OPT_STRING, OFF(storage), "", "s3://BUCKET[/PREFIX/]", check_storage, 0, 0,
      "keep internal and user stages in S3 instead of the data dir"},
     {"storage_endpoint", OPT_STRING, OFF(storage_endpoint), "", "a URL", NULL, 0, 0,

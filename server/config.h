@@ -33,6 +33,7 @@ struct config {
     long http_max_connections;
     long http_header_timeout;
     long http_idle_timeout;
+    char *http_public_url;
     /* where internal and user stages live: "" for the data dir, or s3:// */
     char *storage;
     char *storage_endpoint;

@@ -4,6 +4,7 @@
 
 #include "server/http_internal.h"
 #include "server/metrics.h"
+#include "server/presign.h"
 #include "server/process.h"
 #include "server/stage_store.h"
 
@@ -84,7 +85,7 @@ void http_dispatch(struct http_conn *h)
     case HTTP_ROUTE_STAGE_FILE:
         if (h->req.method != HTTP_PUT && h->req.method != HTTP_DELETE && !is_get(h))
             method_not_allowed(h, "GET, HEAD, PUT, DELETE");
-        else if (http_auth_request(h) < 0)
+        else if ((r->presigned ? presign_check_request(h) : http_auth_request(h)) < 0)
             return;
         else if (h->req.method == HTTP_PUT)
             http_file_put_begin(h);

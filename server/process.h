@@ -45,6 +45,7 @@ struct server {
     struct metrics metrics;
     struct s3_client *s3;          /* S3 requests of every stage on S3 */
     struct s3_target *own_storage; /* --storage s3://...; NULL: the data dir */
+    unsigned char presign_key[32]; /* signs presigned URLs to our HTTP listener */
     bool read_buf_busy;
     char server_version[64];
     char mysql_addr[80];

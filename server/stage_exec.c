@@ -321,7 +321,7 @@ static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
 
 /* ---- DESC STAGE and SHOW STAGES ---- */
 
-static struct mysql_column text_col(const char *name, uint16_t flags)
+struct mysql_column stage_text_col(const char *name, uint16_t flags)
 {
     struct mysql_column c = {
         .name = name, .type = MYSQL_TYPE_VAR_STRING, .length = 16382, .flags = flags};
@@ -349,8 +349,8 @@ static struct mysql_column time_col(void)
     return c;
 }
 
-static void send_values(struct mysql_conn *c, const struct mysql_column *cols, const char **vals,
-                        size_t n)
+void stage_send_values(struct mysql_conn *c, const struct mysql_column *cols, const char **vals,
+                       size_t n)
 {
     struct mysql_value v[16];
     for (size_t i = 0; i < n; i++) {
@@ -367,16 +367,16 @@ static int exec_desc(struct mysql_conn *c, const char *sql, size_t len)
     if (stage_sql_parse(sql, len, STAGE_STMT_DESC, &st) < 0)
         return stage_parse_failed(c, &st);
     struct mysql_column cols[10] = {
-        text_col("name", MYSQL_FLAG_NOT_NULL),
-        text_col("stage_type", MYSQL_FLAG_NOT_NULL),
-        text_col("stage_params", MYSQL_FLAG_NOT_NULL),
-        text_col("copy_options", MYSQL_FLAG_NOT_NULL),
-        text_col("file_format_options", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("name", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("stage_type", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("stage_params", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("copy_options", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("file_format_options", MYSQL_FLAG_NOT_NULL),
         files_col(),
-        text_col("creator", 0),
+        stage_text_col("creator", 0),
         time_col(),
-        text_col("comment", MYSQL_FLAG_NOT_NULL),
-        text_col("owner", 0),
+        stage_text_col("comment", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("owner", 0),
     };
     mysql_result_begin(c, cols, 10);
     /* an unknown or invisible stage is an empty result, as in Databend */
@@ -391,7 +391,7 @@ static int exec_desc(struct mysql_conn *c, const char *sql, size_t len)
                                 format,     d->type == STAGE_INTERNAL ? "0" : NULL,
                                 d->creator, created,
                                 d->comment, NULL};
-        send_values(c, cols, vals, 10);
+        stage_send_values(c, cols, vals, 10);
     }
     mysql_result_end(c);
     stage_stmt_free(&st);
@@ -404,12 +404,12 @@ static int exec_show(struct mysql_conn *c, const char *sql, size_t len)
     if (stage_sql_parse(sql, len, STAGE_STMT_SHOW, &st) < 0)
         return stage_parse_failed(c, &st);
     struct mysql_column cols[6] = {
-        text_col("name", MYSQL_FLAG_NOT_NULL),
-        text_col("stage_type", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("name", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("stage_type", MYSQL_FLAG_NOT_NULL),
         files_col(),
-        text_col("creator", 0),
+        stage_text_col("creator", 0),
         time_col(),
-        text_col("comment", MYSQL_FLAG_NOT_NULL),
+        stage_text_col("comment", MYSQL_FLAG_NOT_NULL),
     };
     mysql_result_begin(c, cols, 6);
     struct catalog *cat = &c->srv->catalog;
@@ -428,7 +428,7 @@ static int exec_show(struct mysql_conn *c, const char *sql, size_t len)
                                d->creator,
                                created,
                                d->comment};
-        send_values(c, cols, vals, 6);
+        stage_send_values(c, cols, vals, 6);
         sent++;
     }
     mysql_result_end(c);
@@ -451,6 +451,8 @@ int stage_exec_statement(struct mysql_conn *c, enum sql_route route, const char 
         return stage_list_exec(c, sql, len, STAGE_STMT_LIST);
     case SQL_ROUTE_REMOVE:
         return stage_list_exec(c, sql, len, STAGE_STMT_REMOVE);
+    case SQL_ROUTE_PRESIGN:
+        return stage_presign_exec(c, sql, len);
     case SQL_ROUTE_SELECT_STAGE:
         if (sql_route_is_list_stage(sql, len))
             return stage_list_exec(c, sql, len, STAGE_STMT_LIST_STAGE);

@@ -21,6 +21,10 @@ int stage_err(struct mysql_conn *c, int code, const char *name, const char *fmt,
 int stage_unknown(struct mysql_conn *c, const char *name);
 /* Sends a refusal built by the stage store; returns -1. */
 int stage_send_error(struct mysql_conn *c, const struct stage_error *err);
+struct mysql_column stage_text_col(const char *name, uint16_t flags);
+void stage_send_values(struct mysql_conn *c, const struct mysql_column *cols, const char **vals,
+                       size_t n);
+int stage_presign_exec(struct mysql_conn *c, const char *sql, size_t len);
 /* ERR 1105 for a failed storage call, in the driver's words when it has some. */
 int stage_storage_err(struct mysql_conn *c, struct storage *st, const char *what, const char *key,
                       int status);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/presign.h"
 #include "server/process.h"
 #include "storage/fs.h"
 #include "storage/s3.h"
@@ -56,6 +57,8 @@ static void tuning_of(const struct config *cfg, struct s3_tuning *t)
 int stage_store_init(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
+    if (presign_key_load(srv) < 0)
+        return -1;
     srv->s3 = s3_client_new(srv->loop);
     if (!srv->s3) {
         log_error("cannot start the S3 client");
