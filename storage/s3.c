@@ -164,9 +164,9 @@ static int list_request(struct s3_list *l)
     l->xml = s3_xml_new(list_leaf_cb, list_end_cb, l);
     if (!l->xml)
         return -ENOMEM;
-    l->token[0] = '\0';
     l->truncated = false;
     l->req = s3_request_start(l->s->client, &l->s->target, &call, list_data_cb, list_done_cb, l);
+    l->token[0] = '\0'; /* the call was copied; the answer brings the next one */
     return l->req ? 0 : -ENOMEM;
 }
 

@@ -274,7 +274,8 @@ int s3_sigv4_presign(const struct s3_sign_input *in, const char *session_token, 
              in->service);
     snprintf(expires, sizeof(expires), "%" PRId64, expires_s);
     size_t n = in->nquery;
-    memcpy(q, in->query, n * sizeof(q[0]));
+    if (n) /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy(q, in->query, n * sizeof(q[0]));
     q[n++] = (struct s3_param){"X-Amz-Algorithm", "AWS4-HMAC-SHA256"};
     q[n++] = (struct s3_param){"X-Amz-Credential", cred};
     q[n++] = (struct s3_param){"X-Amz-Date", amz_date};

@@ -92,6 +92,10 @@ class Server:
     def close(self):
         try:
             self.stop()
+            report = re.search(r"(ERROR: (Address|Leak)Sanitizer|runtime error:).*", self.log())
+            if report:  # a sanitizer finding fails the test that ran the server
+                raise AssertionError("sanitizer report in the server log:\n" +
+                                     self.log()[report.start():report.start() + 4000])
         finally:
             self._log.close()
             self.tmp.cleanup()

@@ -3,6 +3,7 @@
 to seed and check objects independently of stageproxy, and a small
 fault-injecting HTTP relay that sits between stageproxy and the server."""
 import http.client
+import json
 import os
 import re
 import socket
@@ -54,9 +55,9 @@ class S3Server:
 
     def keys(self, prefix=""):
         rc, out, err = self.aws("s3api", "list-objects-v2", "--bucket", self.bucket,
-                                "--prefix", prefix, "--query", "Contents[].Key", "--output", "text")
+                                "--prefix", prefix, "--query", "Contents[].Key", "--output", "json")
         assert rc == 0, err
-        return sorted(k for k in out.split() if k != "None")
+        return sorted(json.loads(out) or [])
 
     def close(self):
         if self.proc.poll() is None:

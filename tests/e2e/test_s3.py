@@ -1,0 +1,343 @@
+"""S3 stages end to end against the signature-verifying S3 server, with
+Debian's aws CLI seeding and checking objects on its own: external stages
+(checklist 11, 22, 47), uploads small and multipart, LIST across several
+ListObjectsV2 pages, downloads, REMOVE, DROP, PRESIGN on both kinds of
+storage, --storage s3://, and faults injected by a relay (SlowDown, a server
+that is down, a client that aborts mid-multipart, a stalled server)."""
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from harness import Server, sql
+from s3peer import FaultRelay, S3Server, free_port, stage_sql
+
+MIB = 1 << 20
+
+
+def http(server, method, path, body=None, headers=None, timeout=120):
+    """(status, body bytes) of one request to stageproxy's HTTP listener."""
+    url = path if path.startswith("http") else "http://127.0.0.1:%d%s" % (server.http_port, path)
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def q(server, script, user="root"):
+    rc, out, err = sql(server, script, user)
+    return out, err
+
+
+def rows(server, script):
+    out, err = q(server, script)
+    assert err == "", err
+    return [line.split("\t") for line in out.splitlines()[1:]]
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class S3Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = S3Server()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="sp-s3-test-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s3.close()
+        cls.tmp.cleanup()
+
+    def server(self, *args):
+        s = Server(args=["--s3-timeout", "5", "--s3-retries", "3"] + list(args))
+        self.addCleanup(s.close)
+        return s
+
+    def file(self, name, size):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            left = size
+            while left:
+                chunk = os.urandom(min(left, 4 * MIB))
+                f.write(chunk)
+                left -= len(chunk)
+        return path
+
+    def aws_get(self, key):
+        out = os.path.join(self.tmp.name, "got-" + key.replace("/", "_"))
+        rc, _, err = self.s3.aws("s3", "cp", "--quiet", "s3://bkt/" + key, out)
+        self.assertEqual(rc, 0, err)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+class ExternalStages(S3Test):
+    def test_upload_list_download_remove_drop(self):
+        s = self.server()
+        self.assertEqual(q(s, stage_sql("e1", self.s3.endpoint, "t1/")), ("", ""))
+        out = rows(s, "SHOW STAGES;")
+        self.assertEqual(out[0][:3], ["e1", "External", "NULL"])  # checklist 11
+
+        # Databend's upload API and the raw file API, both into the bucket
+        boundary = "XyZ"
+        body = ("--%s\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.csv\"\r\n"
+                "\r\n1,2\n3,4\n\r\n--%s--\r\n" % (boundary, boundary)).encode()
+        st, data = http(s, "PUT", "/v1/upload_to_stage", body,
+                        {"X-DATABEND-STAGE-NAME": "e1", "X-DATABEND-RELATIVE-PATH": "in/",
+                         "Content-Type": "multipart/form-data; boundary=" + boundary})
+        self.assertEqual(st, 200, data)
+        self.assertEqual(json.loads(data)["files"], ["a.csv"])
+        st, _ = http(s, "PUT", "/v1/stages/e1/files/d%20ir/b%2Bc~.bin", b"x" * 1000)
+        self.assertEqual(st, 201)
+        self.assertEqual(self.s3.keys("t1/"), ["t1/d ir/b+c~.bin", "t1/in/a.csv"])
+        self.assertEqual(self.aws_get("t1/in/a.csv"), b"1,2\n3,4\n")
+
+        # an object put there by someone else shows up, with S3's ETag as md5
+        seed = self.file("seed.txt", 123)
+        self.assertEqual(self.s3.aws("s3", "cp", "--quiet", seed, "s3://bkt/t1/seed.txt")[0], 0)
+        md5 = hashlib.md5(read(seed)).hexdigest()
+        listed = rows(s, "LIST @e1;")
+        self.assertEqual([r[0] for r in listed], ["d ir/b+c~.bin", "in/a.csv", "seed.txt"])
+        self.assertEqual(listed[2][1:3], ["123", '"%s"' % md5])
+        self.assertRegex(listed[2][3], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+0000$")
+
+        # downloads, whole and ranged, and HEAD
+        st, data = http(s, "GET", "/v1/stages/e1/files/seed.txt")
+        self.assertEqual((st, data), (200, read(seed)))
+        st, data = http(s, "GET", "/v1/stages/e1/files/seed.txt", headers={"Range": "bytes=10-19"})
+        self.assertEqual((st, data), (206, read(seed)[10:20]))
+        self.assertEqual(http(s, "GET", "/v1/stages/e1/files/nope")[0], 404)
+
+        # REMOVE with a pattern, then all; the CLI sees them go
+        self.assertEqual(q(s, "REMOVE @e1 PATTERN = '.*[.]bin';"), ("", ""))
+        self.assertEqual(self.s3.keys("t1/"), ["t1/in/a.csv", "t1/seed.txt"])
+        self.assertEqual(http(s, "DELETE", "/v1/stages/e1/files/seed.txt")[0], 204)
+        self.assertEqual(self.s3.keys("t1/"), ["t1/in/a.csv"])
+
+        # DROP of an external stage leaves the objects (checklist 22)
+        self.assertEqual(q(s, "DROP STAGE e1;"), ("", ""))
+        self.assertEqual(self.s3.keys("t1/"), ["t1/in/a.csv"])
+
+    def test_multipart_upload_of_64_mib_and_more(self):
+        relay = FaultRelay(self.s3.port)
+        self.addCleanup(relay.close)
+        s = self.server("--s3-part-size", "5")
+        q(s, stage_sql("big", relay.endpoint, "t2/"))
+        path = self.file("big.bin", 64 * MIB + 12345)
+        want = hashlib.md5(read(path)).hexdigest()
+        r = subprocess.run(["curl", "-sS", "-T", path, "-o", "/dev/null", "-w", "%{http_code}",
+                            "http://127.0.0.1:%d/v1/stages/big/files/big.bin" % s.http_port],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.stdout, "201", r.stderr)
+        self.assertEqual(len(relay.seen("POST", "?uploads")), 1)
+        self.assertEqual(len(relay.seen("PUT", "partNumber=")), 13)  # 5 MiB parts
+        self.assertEqual(len(relay.seen("POST", "uploadId=")), 1)  # completed once
+        self.assertEqual(hashlib.md5(self.aws_get("t2/big.bin")).hexdigest(), want)
+        st, data = http(s, "GET", "/v1/stages/big/files/big.bin")
+        self.assertEqual((st, hashlib.md5(data).hexdigest()), (200, want))
+        if not os.environ.get("STAGEPROXY_SANITIZED"):  # ASan's quarantine holds freed parts
+            self.assertLess(s.rss_kib(), 64 * 1024)
+
+    def test_list_across_pages_with_prefix_and_pattern(self):
+        relay = FaultRelay(self.s3.port)
+        self.addCleanup(relay.close)
+        s = self.server("--s3-list-page", "2")
+        q(s, stage_sql("lp", relay.endpoint, "t3/"))
+        names = ["2023/meta.log", "2023/query.log", "2023/x.csv", "a.parquet", "b.log", "c/d.log",
+                 "dir/", "z.txt"]
+        for n in names:  # "dir/" is a console's folder marker, not a file
+            rc, _, err = self.s3.aws("s3api", "put-object", "--bucket", "bkt", "--key", "t3/" + n)
+            self.assertEqual(rc, 0, err)
+        files = [n for n in names if not n.endswith("/")]
+        self.assertEqual([r[0] for r in rows(s, "LIST @lp;")], files)
+        self.assertGreaterEqual(len(relay.seen("GET", "continuation-token=")), 3)
+        self.assertEqual([r[0] for r in rows(s, "LIST @lp/2023/;")],
+                         ["2023/meta.log", "2023/query.log", "2023/x.csv"])
+        self.assertEqual([r[0] for r in rows(s, "LIST @lp/20;")],
+                         ["2023/meta.log", "2023/query.log", "2023/x.csv"])
+        self.assertEqual([r[0] for r in rows(s, "LIST @lp PATTERN = '.*[.]log';")],
+                         ["2023/meta.log", "2023/query.log", "b.log", "c/d.log"])
+        st, data = http(s, "GET", "/v1/stages/lp/files?prefix=2023/&pattern=.*[.]csv")
+        self.assertEqual([f["name"] for f in json.loads(data)["files"]], ["2023/x.csv"])
+        self.assertEqual(q(s, "REMOVE @lp PATTERN = '.*[.]log';"), ("", ""))
+        self.assertEqual(self.s3.keys("t3/"),
+                         ["t3/2023/x.csv", "t3/a.parquet", "t3/dir/", "t3/z.txt"])
+
+    def test_wrong_secret_is_a_clear_4000_error(self):
+        s = self.server()
+        q(s, stage_sql("bad", self.s3.endpoint, "t4/", secret="not-the-secret"))
+        out, err = q(s, "LIST @bad;")
+        self.assertIn("ERROR 1105 (HY000)", err)
+        self.assertIn("StorageOther. Code: 4000, Text = cannot list '': S3 error "
+                      "SignatureDoesNotMatch (HTTP 403)", err)
+        st, data = http(s, "PUT", "/v1/stages/bad/files/x", b"x")
+        self.assertEqual(st, 502)
+        self.assertIn("SignatureDoesNotMatch", json.loads(data)["error"]["message"])
+        self.assertEqual(self.s3.keys("t4/"), [])
+
+
+class Presign(S3Test):
+    def test_presign_on_s3(self):
+        s = self.server()
+        q(s, stage_sql("ps", self.s3.endpoint, "t5/"))
+        http(s, "PUT", "/v1/stages/ps/files/books.parquet", b"P" * 998)
+        (method, headers, url), = rows(s, "PRESIGN @ps/books.parquet;")
+        self.assertEqual(method, "GET")  # checklist 47
+        self.assertEqual(json.loads(headers), {"host": "127.0.0.1:%d" % self.s3.port})
+        self.assertIn("X-Amz-Signature=", url)
+        self.assertEqual(http(s, "GET", url), (200, b"P" * 998))
+        self.assertEqual(http(s, "GET", url.replace("books", "bookz"))[0], 403)  # tampered
+        (method, headers, url), = rows(
+            s, "PRESIGN UPLOAD @ps/up.txt EXPIRE = 600 CONTENT_TYPE = 'text/plain';")
+        self.assertEqual((method, json.loads(headers)["content-type"]), ("PUT", "text/plain"))
+        self.assertEqual(http(s, "PUT", url, b"via presign")[0], 200)
+        self.assertEqual(self.aws_get("t5/up.txt"), b"via presign")
+        (_, _, url), = rows(s, "PRESIGN @ps/books.parquet EXPIRE = 1;")
+        time.sleep(2.2)
+        self.assertEqual(http(s, "GET", url)[0], 403)  # expired
+
+    def test_presign_on_local_storage(self):
+        s = Server(config="[users]\nu1 = p1\n")
+        self.addCleanup(s.close)
+        q(s, "CREATE STAGE loc;")
+        (method, headers, url), = rows(s, "PRESIGN UPLOAD @loc/dir/f.csv;")
+        self.assertEqual((method, headers), ("PUT", "{}"))
+        self.assertTrue(url.startswith("http://127.0.0.1:%d/v1/stages/loc/files/dir/f.csv?"
+                                       % s.http_port), url)
+        self.assertEqual(http(s, "PUT", url, b"a,b\n")[0], 201)  # no credentials needed
+        self.assertEqual([r[0] for r in rows(s, "LIST @loc;")], ["dir/f.csv"])
+        self.assertEqual(http(s, "GET", url)[0], 403)  # an upload URL does not download
+        (_, _, get_url), = rows(s, "PRESIGN @loc/dir/f.csv;")
+        self.assertEqual(http(s, "GET", get_url), (200, b"a,b\n"))
+        self.assertEqual(http(s, "HEAD", get_url)[0], 200)
+        self.assertEqual(http(s, "DELETE", get_url)[0], 403)
+        for bad in (get_url.replace("f.csv", "g.csv"), get_url.replace("user=root", "user=u1"),
+                    get_url[:-1] + ("0" if get_url[-1] != "0" else "1"),
+                    get_url.replace("expires=", "expires=9")):
+            st, data = http(s, "GET", bad)
+            self.assertEqual(st, 403, bad)
+            self.assertEqual(json.loads(data)["error"]["code"], 403)
+        (_, _, short), = rows(s, "PRESIGN @loc/dir/f.csv EXPIRE = 1;")
+        time.sleep(2.2)
+        st, data = http(s, "GET", short)
+        self.assertEqual(st, 403)
+        self.assertIn("expired", json.loads(data)["error"]["message"])
+        # rights still apply: u1 may not presign root's stage
+        rc, out, err = sql(s, "PRESIGN @loc/dir/f.csv;", "u1", "p1")
+        self.assertIn("Code: 1063", err)
+        # the key survives a restart, so URLs do too
+        s.stop()
+        s.start()
+        self.assertEqual(http(s, "GET", get_url.replace(
+            get_url.split("/v1/")[0], "http://127.0.0.1:%d" % s.http_port))[0], 200)
+        self.assertEqual(os.stat(os.path.join(s.data_dir, "presign.key")).st_mode & 0o777, 0o600)
+
+
+class OwnStorageInS3(S3Test):
+    def test_internal_and_user_stages_live_in_the_bucket(self):
+        s = self.server("--storage", "s3://bkt/own", "--storage-endpoint", self.s3.endpoint,
+                        "--storage-access-key-id", "S3RVER",
+                        "--storage-secret-access-key", "S3RVER")
+        self.assertEqual(q(s, "CREATE STAGE s1;"), ("", ""))
+        self.assertEqual(http(s, "PUT", "/v1/stages/s1/files/a.txt", b"A")[0], 201)
+        self.assertEqual(http(s, "PUT", "/v1/stages/~/files/mine.txt", b"M")[0], 201)
+        self.assertEqual(self.s3.keys("own/"),
+                         ["own/stages/internal/s1/a.txt", "own/stages/user/root/mine.txt"])
+        self.assertEqual([r[0] for r in rows(s, "LIST @~;")], ["mine.txt"])
+        (_, _, url), = rows(s, "PRESIGN @s1/a.txt;")
+        self.assertIn("/bkt/own/stages/internal/s1/a.txt?X-Amz-", url)
+        # a second instance sharing the bucket sees the same files
+        s2 = self.server("--storage", "s3://bkt/own/", "--storage-endpoint", self.s3.endpoint,
+                         "--storage-access-key-id", "S3RVER",
+                         "--storage-secret-access-key", "S3RVER")
+        self.assertEqual([r[0] for r in rows(s2, "LIST @~;")], ["mine.txt"])
+        # DROP of an internal stage deletes its objects
+        self.assertEqual(q(s, "DROP STAGE s1;"), ("", ""))
+        self.assertEqual(self.s3.keys("own/"), ["own/stages/user/root/mine.txt"])
+
+
+class Faults(S3Test):
+    def test_slowdown_then_success_is_retried(self):
+        calls = {"n": 0}
+
+        def plan(method, target):
+            if method == "PUT" and "retry.txt" in target:
+                calls["n"] += 1
+                return "503" if calls["n"] <= 2 else "pass"
+            return "pass"
+
+        relay = FaultRelay(self.s3.port, plan)
+        self.addCleanup(relay.close)
+        s = self.server()
+        q(s, stage_sql("r1", relay.endpoint, "t6/"))
+        self.assertEqual(http(s, "PUT", "/v1/stages/r1/files/retry.txt", b"R")[0], 201)
+        self.assertEqual(len(relay.seen("PUT", "retry.txt")), 3)
+        self.assertEqual(self.aws_get("t6/retry.txt"), b"R")
+
+    def test_slowdown_for_ever_is_reported(self):
+        relay = FaultRelay(self.s3.port, lambda m, t: "503")
+        self.addCleanup(relay.close)
+        s = self.server("--s3-retries", "2")
+        q(s, stage_sql("r2", relay.endpoint, "t7/"))
+        out, err = q(s, "LIST @r2;")
+        self.assertIn("S3 error SlowDown (HTTP 503): Please reduce your request rate", err)
+        self.assertEqual(len(relay.seen("GET")), 3)  # first try and two retries
+
+    def test_server_down_is_a_clear_error_without_hanging(self):
+        s = self.server()
+        q(s, stage_sql("down", "http://127.0.0.1:%d" % free_port(), "t8/"))
+        started = time.time()
+        out, err = q(s, "LIST @down;")
+        self.assertIn("S3 endpoint unreachable (ConnectionError after 4 attempts)", err)
+        st, data = http(s, "PUT", "/v1/stages/down/files/x", b"x")
+        self.assertEqual(st, 502)
+        self.assertLess(time.time() - started, 20)
+        self.assertEqual(rows(s, "SHOW STAGES;")[0][0], "down")  # still serving
+
+    def test_stalled_server_times_out(self):
+        relay = FaultRelay(self.s3.port, lambda m, t: "stall")
+        self.addCleanup(relay.close)
+        s = self.server("--s3-timeout", "1", "--s3-retries", "1")
+        q(s, stage_sql("st", relay.endpoint, "t9/"))
+        started = time.time()
+        out, err = q(s, "LIST @st;")
+        self.assertIn("Timeout", err)
+        self.assertLess(time.time() - started, 15)
+
+    def test_client_abort_mid_multipart_aborts_the_upload(self):
+        relay = FaultRelay(self.s3.port)
+        self.addCleanup(relay.close)
+        s = self.server("--s3-part-size", "5")
+        q(s, stage_sql("ab", relay.endpoint, "t10/"))
+        sock = socket.create_connection(("127.0.0.1", s.http_port))
+        sock.sendall(b"PUT /v1/stages/ab/files/partial.bin HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (64 * MIB))
+        chunk = os.urandom(MIB)
+        for _ in range(24):
+            sock.sendall(chunk)
+        deadline = time.time() + 30
+        while time.time() < deadline and len(relay.seen("PUT", "partNumber=")) < 2:
+            time.sleep(0.1)
+        sock.close()  # the client goes away mid-upload
+        deadline = time.time() + 30
+        while time.time() < deadline and not relay.seen("DELETE", "uploadId="):
+            time.sleep(0.1)
+        self.assertEqual(len(relay.seen("DELETE", "uploadId=")), 1)  # AbortMultipartUpload
+        self.assertEqual(relay.seen("POST", "uploadId="), [])  # never completed
+        self.assertEqual(self.s3.keys("t10/"), [])
+        self.assertEqual(http(s, "GET", "/v1/stages/ab/files/partial.bin")[0], 404)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
