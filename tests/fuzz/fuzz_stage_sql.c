@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    for (int kind = STAGE_STMT_CREATE; kind <= STAGE_STMT_LIST_STAGE; kind++) {
+    for (int kind = STAGE_STMT_CREATE; kind <= STAGE_STMT_PRESIGN; kind++) {
         struct stage_stmt st;
         stage_sql_parse((const char *)data, size, (enum stage_stmt_kind)kind, &st);
         if (st.name && !st.err_code && st.kind != STAGE_STMT_SHOW && st.name[0] != '~' &&

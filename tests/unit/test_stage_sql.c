@@ -96,6 +96,33 @@ int main(void)
     expect_error("SELECT * FROM LIST_STAGE(foo => '@s1')", STAGE_STMT_LIST_STAGE, 1006);
     expect_error("SELECT * FROM LIST_STAGE(pattern => 'x')", STAGE_STMT_LIST_STAGE, 1006);
 
+    /* PRESIGN: DOWNLOAD by default, 3600 s, options in any order */
+    CHECK_EQ(parse("PRESIGN @s1/books.parquet", STAGE_STMT_PRESIGN, &st), 0);
+    CHECK(!st.upload);
+    CHECK_EQ(st.expire, 3600);
+    CHECK_STR(st.name, "s1");
+    CHECK_STR(st.path, "books.parquet");
+    CHECK(st.content_type == NULL);
+    stage_stmt_free(&st);
+    CHECK_EQ(parse("presign upload @~/a/b.csv content_type = 'text/csv' expire = 7200",
+                   STAGE_STMT_PRESIGN, &st),
+             0);
+    CHECK(st.upload);
+    CHECK_EQ(st.expire, 7200);
+    CHECK_STR(st.name, "~");
+    CHECK_STR(st.path, "a/b.csv");
+    CHECK_STR(st.content_type, "text/csv");
+    stage_stmt_free(&st);
+    CHECK_EQ(parse("PRESIGN DOWNLOAD @s1/x EXPIRE=1", STAGE_STMT_PRESIGN, &st), 0);
+    CHECK(!st.upload);
+    stage_stmt_free(&st);
+    expect_error("PRESIGN @s1", STAGE_STMT_PRESIGN, 1006); /* no file */
+    expect_error("PRESIGN @s1/x EXPIRE = 0", STAGE_STMT_PRESIGN, 1006);
+    expect_error("PRESIGN @s1/x EXPIRE = 604801", STAGE_STMT_PRESIGN, 1006);
+    expect_error("PRESIGN @s1/x EXPIRE = 'a'", STAGE_STMT_PRESIGN, 1005);
+    expect_error("PRESIGN @s1/x FOO = 1", STAGE_STMT_PRESIGN, 1005);
+    expect_error("PRESIGN s1/x", STAGE_STMT_PRESIGN, 1005);
+
     CHECK(stage_name_valid("my_internal_stage"));
     CHECK(stage_name_valid("_x$1"));
     CHECK(!stage_name_valid("a-b"));

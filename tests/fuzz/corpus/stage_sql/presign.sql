@@ -1,0 +1,1 @@
+PRESIGN UPLOAD @s1/a/b.csv EXPIRE = 60 CONTENT_TYPE = 'text/csv'
