@@ -286,11 +286,11 @@ static int location(struct parser *p, const char *loc, size_t len)
     return 0;
 }
 
-static int list_or_remove(struct parser *p)
+/* The @stage[/path] token at the cursor, then past it. */
+static int at_location(struct parser *p, const char *expected)
 {
-    sql_cursor_next(&p->cur); /* LIST / REMOVE / RM */
     if (p->cur.tok.type != SQL_TK_AT)
-        return syntax(p, "@stage");
+        return syntax(p, expected);
     struct buf b;
     buf_init(&b);
     sql_token_unquote(p->src, &p->cur.tok, &b);
@@ -299,6 +299,14 @@ static int list_or_remove(struct parser *p)
     if (rc < 0)
         return -1;
     sql_cursor_next(&p->cur);
+    return 0;
+}
+
+static int list_or_remove(struct parser *p)
+{
+    sql_cursor_next(&p->cur); /* LIST / REMOVE / RM */
+    if (at_location(p, "@stage") < 0)
+        return -1;
     if (sql_cursor_kw(&p->cur, "PATTERN")) {
         if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_STRING)
             return syntax(p, "= 'regex'");
@@ -319,16 +327,8 @@ static int presign(struct parser *p)
         st->upload = true;
     else
         sql_cursor_kw(&p->cur, "DOWNLOAD");
-    if (p->cur.tok.type != SQL_TK_AT)
-        return syntax(p, "@stage/path");
-    struct buf b;
-    buf_init(&b);
-    sql_token_unquote(p->src, &p->cur.tok, &b);
-    int rc = location(p, b.data ? (const char *)b.data : "", b.len);
-    buf_free(&b);
-    if (rc < 0)
+    if (at_location(p, "@stage/path") < 0)
         return -1;
-    sql_cursor_next(&p->cur);
     while (p->cur.tok.type != SQL_TK_EOF) {
         if (sql_cursor_kw(&p->cur, "EXPIRE")) {
             if (!sql_cursor_op(&p->cur, "=") || p->cur.tok.type != SQL_TK_NUMBER)

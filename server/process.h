@@ -14,9 +14,11 @@
 #include "server/list.h"
 #include "server/metrics.h"
 #include "server/users.h"
-#include "storage/s3_client.h"
 
 #define SERVER_READ_BUF_SIZE (256 * 1024)
+
+struct s3_client;
+struct s3_target;
 
 struct server {
     uv_loop_t *loop;

@@ -14,7 +14,14 @@
 #include "server/session.h"
 #include "server/stage_internal.h"
 #include "server/stage_store.h"
-#include "storage/s3_internal.h"
+
+/* The authority of an absolute URL ("host[:port]"), as the signer saw it. */
+static json_t *url_host(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    return json_stringn(h, strcspn(h, "/?#"));
+}
 
 static int answer(struct mysql_conn *c, const char *method, json_t *headers, const char *url)
 {
@@ -61,8 +68,7 @@ int stage_presign_exec(struct mysql_conn *c, const char *sql, size_t len)
     if (stor->ops->presign) {
         rc = stor->ops->presign(stor, method, st.path, st.expire, url, sizeof(url));
         if (rc == 0 && stor->remote)
-            json_object_set_new(headers, "host",
-                                json_string(((struct s3_storage *)stor)->target.host));
+            json_object_set_new(headers, "host", url_host(url));
     } else {
         rc = presign_local_url(c->srv, method, st.name, user, st.path,
                                (int64_t)time(NULL) + st.expire, url, sizeof(url));

@@ -47,8 +47,7 @@ struct s3_request {
     bool delivered; /* a body byte went to the data callback: no retry */
     bool paused;
     int attempts;
-    const struct s3_target *target; /* copied into `own_target` */
-    struct s3_target own_target;
+    const struct s3_target *target; /* borrowed, like the body */
     struct s3_call call;
     char arena[CALL_ARENA];
     size_t arena_used;
@@ -204,7 +203,6 @@ static void request_timer_closed_cb(uv_handle_t *h)
 {
     struct s3_request *r = h->data;
     struct s3_client *c = r->client;
-    s3_target_free(&r->own_target);
     free(r);
     client_handle_gone(c);
 }
@@ -567,6 +565,16 @@ static unsigned backoff_ms(int attempt_no)
     return cap / 2 + rnd % (cap / 2 + 1); /* half fixed, half jitter */
 }
 
+/* Frees the request, then tells its owner (who may start another). */
+static void complete(struct s3_request *r)
+{
+    struct s3_response resp = r->resp;
+    s3_done_cb done = r->done;
+    void *arg = r->arg;
+    request_free(r);
+    done(arg, &resp);
+}
+
 static void retry_timer_cb(uv_timer_t *t)
 {
     struct s3_request *r = t->data;
@@ -575,11 +583,7 @@ static void retry_timer_cb(uv_timer_t *t)
         r->resp.status = rc;
         snprintf(r->resp.code, sizeof(r->resp.code), "ClientError");
         snprintf(r->resp.message, sizeof(r->resp.message), "%s", strerror(-rc));
-        struct s3_response resp = r->resp;
-        s3_done_cb done = r->done;
-        void *arg = r->arg;
-        request_free(r);
-        done(arg, &resp);
+        complete(r);
     }
 }
 
@@ -593,11 +597,7 @@ static void request_done(struct s3_request *r, CURLcode cc)
         uv_timer_start(&r->timer, retry_timer_cb, backoff_ms(r->attempts - 1), 0);
         return;
     }
-    struct s3_response resp = r->resp;
-    s3_done_cb done = r->done;
-    void *arg = r->arg;
-    request_free(r);
-    done(arg, &resp);
+    complete(r);
 }
 
 static void process_done(struct s3_client *c)
@@ -630,12 +630,11 @@ struct s3_request *s3_request_start(struct s3_client *c, const struct s3_target 
     r->data = data;
     r->done = done;
     r->arg = arg;
-    if (s3_target_copy(&r->own_target, t) < 0 || copy_call(r, call) < 0) {
-        s3_target_free(&r->own_target);
+    r->target = t;
+    if (copy_call(r, call) < 0) {
         free(r);
         return NULL;
     }
-    r->target = &r->own_target;
     uv_timer_init(c->loop, &r->timer);
     r->timer.data = r;
     c->handles++;

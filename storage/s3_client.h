@@ -89,7 +89,8 @@ void s3_client_close(struct s3_client *c);
 
 uv_loop_t *s3_client_loop(struct s3_client *c);
 
-/* Starts a request; the call is copied, its body borrowed. NULL when out of memory. */
+/* Starts a request; the call is copied, the target and the body are
+ * borrowed until the request ends. NULL when out of memory. */
 struct s3_request *s3_request_start(struct s3_client *c, const struct s3_target *t,
                                     const struct s3_call *call, s3_data_cb data, s3_done_cb done,
                                     void *arg);

@@ -415,16 +415,21 @@ static int grow_etags(struct s3_writer *w, int number)
     return 0;
 }
 
+static void finish_sha(struct s3_part *p)
+{
+    unsigned char d[32];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(p->sha, d, &n);
+    for (unsigned i = 0; i < n; i++)
+        sprintf(p->sha_hex + 2 * i, "%02x", d[i]);
+}
+
 /* A full (or last) part leaves the filling slot for the upload queue. */
 static void seal(struct s3_writer *w)
 {
     struct s3_part *p = w->filling;
-    unsigned char d[32];
-    unsigned int n = 0;
     w->filling = NULL;
-    EVP_DigestFinal_ex(p->sha, d, &n);
-    for (unsigned i = 0; i < n; i++)
-        sprintf(p->sha_hex + 2 * i, "%02x", d[i]);
+    finish_sha(p);
     if (grow_etags(w, p->number) < 0) {
         part_free(w, p);
         fail(w, -ENOMEM);
@@ -460,6 +465,16 @@ static void hash_after_cb(uv_work_t *req, int status)
     pump(w);
 }
 
+/* Hashes [from, from + len) of the filling part on the threadpool. */
+static void start_hash(struct s3_writer *w, size_t from, size_t len)
+{
+    w->hash_from = from;
+    w->hash_len = len;
+    w->hashing = true;
+    w->work.data = w;
+    uv_queue_work(s3_client_loop(w->s->client), &w->work, hash_work_cb, hash_after_cb);
+}
+
 /* Copies what fits of the pending write and hashes it; answers the write
  * when all of it is in and buffers are free for more. */
 static void pump(struct s3_writer *w)
@@ -489,14 +504,10 @@ static void pump(struct s3_writer *w)
     struct s3_part *p = w->filling;
     size_t n = w->wlen < p->cap - p->len ? w->wlen : p->cap - p->len;
     memcpy(p->buf + p->len, w->wdata, n);
-    w->hash_from = p->len;
-    w->hash_len = n;
+    start_hash(w, p->len, n);
     p->len += n;
     w->wdata += n;
     w->wlen -= n;
-    w->hashing = true;
-    w->work.data = w;
-    uv_queue_work(s3_client_loop(w->s->client), &w->work, hash_work_cb, hash_after_cb);
 }
 
 int s3_writer_open(struct storage *st, const char *key, struct storage_writer **out)
@@ -530,13 +541,9 @@ int s3_writer_write(struct storage_writer *sw, const void *data, size_t len, sto
     w->wcb = cb;
     w->warg = arg;
     if (len == 0) { /* still answer from the loop, never from inside this call */
-        w->hashing = true;
-        w->hash_len = 0;
-        w->work.data = w;
         if (!w->filling && !(w->filling = part_new(w)))
             return -ENOMEM;
-        w->hash_from = w->filling->len;
-        uv_queue_work(s3_client_loop(w->s->client), &w->work, hash_work_cb, hash_after_cb);
+        start_hash(w, w->filling->len, 0);
         return 0;
     }
     pump(w);
@@ -557,11 +564,7 @@ int s3_writer_finish(struct storage_writer *sw, storage_done_cb cb, void *arg)
         return -ENOMEM;
     if (w->next_number == 1 && w->filling) { /* it all fits in one request */
         struct s3_part *p = w->filling;
-        unsigned char d[32];
-        unsigned int n = 0;
-        EVP_DigestFinal_ex(p->sha, d, &n);
-        for (unsigned i = 0; i < n; i++)
-            sprintf(p->sha_hex + 2 * i, "%02x", d[i]);
+        finish_sha(p);
         struct s3_call call = {.method = "PUT",
                                .key = w->full,
                                .body = p->buf,

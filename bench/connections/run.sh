@@ -5,6 +5,7 @@
 # Usage: bench/connections/run.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 ROOT=$PWD
 RUNS=${1:-3}
 for p in pgbouncer postgresql; do
@@ -18,7 +19,6 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # PostgreSQL behind pgbouncer; pgbouncer runs as an unprivileged user.
 PG_PORT=$(free_port)
@@ -77,7 +77,6 @@ stop_stageproxy() {
     wait "$SP_PID" 2>/dev/null || true
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 measure() {  # measure mysql|mysql-tls|pg N
     local out

@@ -6,6 +6,7 @@
 # STAGES with 10,000 stages. Usage: bench/list/run.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 RUNS=${1:-5}
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
 WORK=$(mktemp -d)
@@ -43,7 +44,6 @@ start() {
 }
 stop() { kill "$SP_PID"; wait "$SP_PID" 2>/dev/null || true; SP_PID=; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$SP_PID/status"; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ms() { python3 -c 'import sys,time,subprocess; t=time.perf_counter(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); print("%.1f" % ((time.perf_counter()-t)*1000))' "$@"; }
 
 start

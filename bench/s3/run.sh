@@ -9,6 +9,7 @@
 # Work files go to $BENCH_DIR (default: a new directory under /var/tmp).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 RUNS=${1:-3}
 SIZE_MIB=${2:-1024}
 KEYS=${3:-100000}
@@ -24,8 +25,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys,time; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
 

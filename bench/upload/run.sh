@@ -9,6 +9,7 @@
 # Work files go to $BENCH_DIR (default: a new directory under /var/tmp).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 RUNS=${1:-3}
 SIZE_MIB=${2:-1024}
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
@@ -24,10 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
-mibps() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
 # stageproxy
 build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
