@@ -682,8 +682,14 @@ void s3_client_close(struct s3_client *c)
     c->closing = true;
     while (c->live) {
         struct s3_request *r = c->live;
-        r->cancelled = true;
-        request_free(r);
+        if (r->cancelled) {
+            request_free(r);
+            continue;
+        }
+        r->resp.status = -ECANCELED;
+        snprintf(r->resp.code, sizeof(r->resp.code), "Cancelled");
+        snprintf(r->resp.message, sizeof(r->resp.message), "the server is shutting down");
+        complete(r); /* s3_request_start refuses while closing */
     }
     curl_multi_cleanup(c->multi); /* closes cached connections through socket_cb */
     c->multi = NULL;

@@ -83,8 +83,9 @@ typedef bool (*s3_data_cb)(void *arg, const char *data, size_t len);
 typedef void (*s3_done_cb)(void *arg, const struct s3_response *r);
 
 struct s3_client *s3_client_new(uv_loop_t *loop);
-/* Cancels what is still running (no callbacks) and frees once every
- * handle has closed. */
+/* Ends what is still running: each request its owner has not cancelled
+ * gets its done callback with -ECANCELED (so fire-and-forget requests give
+ * back what they hold); frees once every handle has closed. */
 void s3_client_close(struct s3_client *c);
 
 uv_loop_t *s3_client_loop(struct s3_client *c);

@@ -315,6 +315,36 @@ class Faults(S3Test):
         self.assertIn("Timeout", err)
         self.assertLess(time.time() - started, 15)
 
+    def test_slow_downloader_outlasting_the_timeout_gets_every_byte(self):
+        """A client that stops reading for longer than --s3-timeout leaves the
+        GetObject paused; the pause must not count as a stalled server."""
+        s = self.server("--s3-timeout", "1", "--s3-retries", "0")
+        q(s, stage_sql("sl", self.s3.endpoint, "t11/"))
+        body = read(self.file("slow.bin", 24 * MIB))
+        self.assertEqual(http(s, "PUT", "/v1/stages/sl/files/slow.bin", body)[0], 201)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        sock.connect(("127.0.0.1", s.http_port))
+        self.addCleanup(sock.close)
+        sock.settimeout(60)
+        sock.sendall(b"GET /v1/stages/sl/files/slow.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        for pause in (0, 3, 3):  # each pause outlasts the timeout three times over
+            time.sleep(pause)
+            got += sock.recv(65536)
+        while b"\r\n\r\n" not in got:
+            got += sock.recv(65536)
+        head, data = got.split(b"\r\n\r\n", 1)
+        self.assertIn(b"200 OK", head.split(b"\r\n")[0])
+        while len(data) < len(body):
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        self.assertEqual(len(data), len(body))
+        self.assertEqual(hashlib.md5(data).hexdigest(), hashlib.md5(body).hexdigest())
+        self.assertNotIn("Timeout", s.log())
+
     def test_client_abort_mid_multipart_aborts_the_upload(self):
         relay = FaultRelay(self.s3.port)
         self.addCleanup(relay.close)

@@ -1,6 +1,7 @@
 """The end-to-end path under valgrind: TLS and plain logins with both
 plugins, set-up statements, prepared statements, COM_CHANGE_USER, KILL,
-bad packets and shutdown, with no memory errors and no leaks."""
+bad packets, HTTP uploads and downloads, S3 stages and shutdown, with no
+memory errors and no leaks."""
 import os
 import shutil
 import socket
@@ -11,6 +12,7 @@ import pymysql
 
 import rawmysql as rm
 from harness import Server, run
+from s3peer import S3Server, free_port, stage_sql
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect", "--track-fds=no", "--quiet"]
@@ -112,6 +114,58 @@ class Valgrind(unittest.TestCase):
         rc, out, err = run(["curl", "-sS", url + "/v1/stages/up/files/a?x", "-H", "X: " + "y" * 20000],
                            timeout=120)
         self.assertEqual(rc, 0, err)
+
+    def test_s3_path_is_clean(self):
+        """PutObject and multipart uploads, paged LIST, ranged GetObject,
+        DeleteObjects, PRESIGN, S3 errors and an endpoint that is down,
+        with requests still running at shutdown."""
+        s3 = S3Server()
+        self.addCleanup(s3.close)
+        s = Server(wrapper=VALGRIND, args=["--s3-part-size", "5", "--s3-list-page", "2",
+                                          "--s3-timeout", "10", "--s3-retries", "1",
+                                          "--shutdown-timeout", "3"])
+        try:
+            mysql = ["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e"]
+            rc, out, err = run(mysql + [stage_sql("v3", s3.endpoint, "vg/") +
+                                        stage_sql("bad", s3.endpoint, "vg/", secret="nope") +
+                                        stage_sql("down", "http://127.0.0.1:%d" % free_port())],
+                               timeout=120)
+            self.assertEqual(rc, 0, err)
+            url = "http://127.0.0.1:%d/v1/stages/v3/files/" % s.http_port
+            path = os.path.join(s.tmp.name, "big.bin")
+            with open(path, "wb") as f:
+                f.write(os.urandom(11 << 20))  # three parts
+            for cmd in (["-T", path, url + "big.bin"],
+                        ["--data-binary", "small", "-XPUT", url + "a.csv"],
+                        ["--data-binary", "small", "-XPUT", url + "d/b.csv"],
+                        ["-r", "5-10", url + "big.bin"],
+                        ["-I", url + "a.csv"]):
+                rc, out, err = run(["curl", "-sSf", "-o", "/dev/null"] + cmd, timeout=300)
+                self.assertEqual(rc, 0, err)
+            rc, out, err = run(["curl", "-sSf", "-o", path + ".got", url + "big.bin"], timeout=300)
+            self.assertEqual(rc, 0, err)
+            with open(path, "rb") as a, open(path + ".got", "rb") as b:
+                self.assertTrue(a.read() == b.read())
+            rc, out, err = run(mysql + ["list @v3; list @v3/d/ pattern = '.*csv'; "
+                                        "presign @v3/a.csv; presign upload @v3/n.csv expire = 60; "
+                                        "remove @v3 pattern = '.*csv'; list @v3"], timeout=120)
+            self.assertEqual(rc, 0, err)
+            self.assertIn("d/b.csv", out)
+            rc, out, err = run(mysql + ["list @bad"], timeout=120)
+            self.assertIn("SignatureDoesNotMatch", err)
+            rc, out, err = run(mysql + ["list @down"], timeout=120)
+            self.assertIn("S3 endpoint unreachable", err)
+            rc, out, err = run(mysql + ["drop stage v3; drop stage bad; drop stage down"],
+                               timeout=120)
+            self.assertEqual(rc, 0, err)
+            rc, out, err = run(mysql + [stage_sql("v4", s3.endpoint, "vg/")], timeout=120)
+            busy = socket.create_connection(("127.0.0.1", s.http_port), timeout=60)
+            busy.sendall(b"PUT /v1/stages/v4/files/left.bin HTTP/1.1\r\n"
+                         b"Content-Length: 99999999\r\n\r\n" + os.urandom(6 << 20))
+            self.assertEqual(s.stop(timeout=120), 0, s.log()[-4000:])
+            busy.close()
+        finally:
+            s.close()
 
 
 if __name__ == "__main__":
