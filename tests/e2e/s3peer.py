@@ -2,6 +2,7 @@
 (npm @20minutes/s3rver, started on a kernel-chosen port), Debian's aws CLI
 to seed and check objects independently of stageproxy, and a small
 fault-injecting HTTP relay that sits between stageproxy and the server."""
+import hmac
 import http.client
 import json
 import os
@@ -12,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 
 from harness import HERE
 
@@ -182,6 +184,68 @@ class FaultRelay:
                 s.close()
             except OSError:
                 pass
+
+
+class VhostGateway(FaultRelay):
+    """Takes virtual-hosted requests (Host: BUCKET.localhost:port, no bucket
+    in the path), checks each signature with botocore, an implementation
+    independent of ours, and passes them on to the S3 server re-signed in
+    path style, which is all that server accepts. Records (host, method,
+    target) of every request it verified."""
+
+    def __init__(self, upstream_port, bucket=BUCKET):
+        with warnings.catch_warnings():  # botocore's vendored six and urllib3 are noisy
+            warnings.simplefilter("ignore")
+            import awscli  # noqa: F401  (puts Debian's bundled botocore on the path)
+            from botocore.auth import S3SigV4Auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+        self._auth = lambda region: S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", region)
+        self._request = AWSRequest
+        self.bucket = bucket
+        self.verified = []
+        super().__init__(upstream_port)
+        self.endpoint = "http://localhost:%d" % self.port
+
+    def _signature_ok(self, method, target, headers, body):
+        h = {n.lower(): v for n, v in headers}
+        m = re.match(r"AWS4-HMAC-SHA256 Credential=[^/]+/(\d{8})/([^/]+)/s3/aws4_request, "
+                     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$", h.get("authorization", ""))
+        if not m:
+            return False
+        signed = m.group(3).split(";")
+        req = self._request(method=method, url="http://%s%s" % (h["host"], target),
+                            headers={n: h[n] for n in signed if n in h}, data=body)
+        req.context["timestamp"] = h.get("x-amz-date", "")
+        auth = self._auth(m.group(2))
+        auth._modify_request_before_signing(req)
+        canonical = auth.canonical_request(req)
+        signature = auth.signature(auth.string_to_sign(req, canonical), req)
+        return (hmac.compare_digest(signature, m.group(4))
+                and sorted(auth.headers_to_sign(req)) == sorted(signed)
+                and req.context["timestamp"][:8] == m.group(1))
+
+    def _forward(self, method, target, headers, body):
+        host = next((v for n, v in headers if n.lower() == "host"), "")
+        if not host.startswith(self.bucket + ".") or not self._signature_ok(method, target,
+                                                                         headers, body):
+            xml = b"<Error><Code>SignatureDoesNotMatch</Code><Message>gateway</Message></Error>"
+            return (b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n" % len(xml)) + xml
+        with self.lock:
+            self.verified.append((host, method, target))
+        path, _, query = target.partition("?")
+        up_target = "/" + self.bucket + (path if path != "/" else "") + ("?" + query if query else "")
+        keep = {n: v for n, v in headers
+                if n.lower() in ("content-type", "content-md5", "range", "x-amz-content-sha256")}
+        req = self._request(method=method, url="http://127.0.0.1:%d%s" % (self.upstream_port,
+                                                                         up_target),
+                            headers=keep, data=body)
+        self._auth("us-east-1").add_auth(req)
+        out = [(n, v) for n, v in req.headers.items()]
+        out.append(("Host", "127.0.0.1:%d" % self.upstream_port))
+        if body:
+            out.append(("Content-Length", str(len(body))))
+        return super()._forward(method, up_target, out, body)
 
 
 def free_port():

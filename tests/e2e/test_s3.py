@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 from harness import Server, sql
-from s3peer import FaultRelay, S3Server, free_port, stage_sql
+from s3peer import FaultRelay, S3Server, VhostGateway, free_port, stage_sql
 
 MIB = 1 << 20
 
@@ -173,6 +173,42 @@ class ExternalStages(S3Test):
         self.assertEqual(q(s, "REMOVE @lp PATTERN = '.*[.]log';"), ("", ""))
         self.assertEqual(self.s3.keys("t3/"),
                          ["t3/2023/x.csv", "t3/a.parquet", "t3/dir/", "t3/z.txt"])
+
+    def test_virtual_hosted_addressing(self):
+        """ENABLE_VIRTUAL_HOST_STYLE: the bucket goes into the host name and
+        out of the path; every signature is checked by botocore on the way."""
+        gw = VhostGateway(self.s3.port)
+        self.addCleanup(gw.close)
+        s = self.server("--s3-part-size", "5", "--s3-list-page", "2")
+        sql_text = stage_sql("vh", gw.endpoint, "t12/").replace(
+            "REGION=", "ENABLE_VIRTUAL_HOST_STYLE='true' REGION=")
+        self.assertEqual(q(s, sql_text), ("", ""))
+        big = read(self.file("vh.bin", 11 * MIB))  # three parts
+        self.assertEqual(http(s, "PUT", "/v1/stages/vh/files/d/vh.bin", big)[0], 201)
+        for name in ("a.csv", "b%20c.csv", "d/e.csv"):
+            self.assertEqual(http(s, "PUT", "/v1/stages/vh/files/" + name, b"x")[0], 201)
+        self.assertEqual(self.s3.keys("t12/"),
+                         ["t12/a.csv", "t12/b c.csv", "t12/d/e.csv", "t12/d/vh.bin"])
+        self.assertEqual([r[0] for r in rows(s, "LIST @vh;")],
+                         ["a.csv", "b c.csv", "d/e.csv", "d/vh.bin"])
+        st, data = http(s, "GET", "/v1/stages/vh/files/d/vh.bin", headers={"Range": "bytes=7-"})
+        self.assertEqual((st, data == big[7:]), (206, True))
+        self.assertEqual(q(s, "REMOVE @vh PATTERN = '.*csv';"), ("", ""))
+        self.assertEqual(self.s3.keys("t12/"), ["t12/d/vh.bin"])
+        out = rows(s, "PRESIGN @vh/d/vh.bin;")
+        self.assertTrue(out[0][2].startswith("http://bkt.localhost:%d/t12/d/vh.bin?" % gw.port))
+        hosts = {h for h, _, _ in gw.verified}
+        self.assertEqual(hosts, {"bkt.localhost:%d" % gw.port})
+        methods = {(m, t.split("?")[1].split("=")[0] if "?" in t else "") for _, m, t in gw.verified}
+        for want in [("POST", "uploads"), ("PUT", "partNumber"), ("POST", "uploadId"),
+                     ("PUT", ""), ("GET", "list-type"), ("GET", ""), ("POST", "delete")]:
+            self.assertIn(want, methods)
+        self.assertTrue(all(not t.startswith("/bkt") for _, _, t in gw.verified))
+        # a wrong secret fails botocore's check at the gateway
+        q(s, stage_sql("vbad", gw.endpoint, "t12/", secret="nope").replace(
+            "REGION=", "ENABLE_VIRTUAL_HOST_STYLE='true' REGION="))
+        out, err = q(s, "LIST @vbad;")
+        self.assertIn("S3 error SignatureDoesNotMatch (HTTP 403)", err)
 
     def test_wrong_secret_is_a_clear_4000_error(self):
         s = self.server()
