@@ -239,8 +239,12 @@ static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
             int code = 0;
             const char *code_name = NULL;
             struct stage_def *def = stage_options_build(&st, why, sizeof(why), &code, &code_name);
+            struct stage_error serr;
             if (!def) {
                 rc = stage_err(c, code, code_name, "%s", why);
+            } else if (stage_store_check(c->srv, def, &serr) < 0) {
+                stage_def_free(def);
+                rc = stage_send_error(c, &serr);
             } else {
                 char creator[160];
                 creator_of(c, creator, sizeof(creator));

@@ -42,6 +42,10 @@ void stage_store_close(struct server *srv);
 struct storage *stage_store_open(struct server *srv, const char *user, const char *name, int rights,
                                  struct stage_error *err);
 
+/* At CREATE STAGE: whether the stage's storage options make sense (a
+ * malformed endpoint_url or bucket is refused then, not at first use). */
+int stage_store_check(struct server *srv, const struct stage_def *d, struct stage_error *err);
+
 /* A failed storage call as the user reads it: the driver's own words (the
  * S3 error code and message) or strerror. Returns the HTTP status for it:
  * 502 for a remote store, 507 for a full disk, 500 otherwise. */

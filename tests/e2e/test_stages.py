@@ -119,6 +119,15 @@ class Checklist(unittest.TestCase):
         self.assertEqual(self.err_code("CREATE STAGE e4 URL='azblob://c/' CONNECTION=(ACCOUNT_NAME='a')"), 2002)
         self.q("CREATE STAGE e5 URL='gcs://bucket/p/' CONNECTION=(CREDENTIAL='c2VjcmV0c2VjcmV0')")
         self.assertEqual(self.err_code("CREATE STAGE e6 URL='ftp://x/'"), 1006)
+        # a malformed endpoint or bucket is refused at CREATE, not at first use
+        out, err = self.q("CREATE STAGE e7 URL='s3://b/' CONNECTION=(ENDPOINT_URL='ftp://h:1');")
+        self.assertEqual(db_error(err)[:2], ("InvalidConfig", 2002))
+        self.assertIn("endpoint_url must be http:// or https://, got 'ftp://h:1'", err)
+        self.assertEqual(self.err_code("CREATE STAGE e8 URL='s3://Bad!Bucket/'"), 2002)
+        self.assertEqual(self.err_code("CREATE STAGE e9 URL='s3://b/' "
+                                       "CONNECTION=(ENDPOINT_URL='http://u@h/')"), 2002)
+        out, err = self.q("SHOW STAGES LIKE 'e_';")  # none of those was made
+        self.assertEqual([l.split("\t")[0] for l in out.splitlines()[1:]], ["e1", "e2", "e5"])
         self.assertEqual(self.err_code("LIST @e5"), 3902)  # only s3:// has a driver so far
         out, err = self.q("DROP STAGE e1; SHOW STAGES LIKE 'e1';")
         self.assertEqual((out, err), ("", ""))
