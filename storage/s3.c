@@ -397,7 +397,9 @@ static int s3_stat(struct storage *st, const char *key, storage_stat_cb cb, void
     return 0;
 }
 
-/* ---- READ: GetObject streamed, paused while the consumer is behind ---- */
+/* ---- READ: GetObject streamed, paused while the consumer is behind ----
+ * A body cut after its first byte is fetched again from where it stopped,
+ * with If-Match on the ETag so the rest cannot come from a newer object. */
 
 struct s3_reader {
     struct s3_storage *s;
@@ -408,7 +410,13 @@ struct s3_reader {
     bool wanted;
     bool finished;
     int status;
+    int restarts;
+    uint64_t next;  /* the first byte not yet handed on */
+    uint64_t began; /* where the running request began */
+    uint64_t end;   /* one past the last byte wanted; UINT64_MAX: to the end */
+    char etag[80];
     char *key;
+    char *full;
 };
 
 static void reader_closed_cb(uv_handle_t *h)
@@ -416,6 +424,7 @@ static void reader_closed_cb(uv_handle_t *h)
     struct s3_reader *rd = h->data;
     s3_storage_unref(rd->s);
     free(rd->key);
+    free(rd->full);
     free(rd);
 }
 
@@ -425,6 +434,7 @@ static bool reader_data_cb(void *arg, const char *data, size_t len)
     if (!rd->wanted)
         return false; /* pause: the same bytes come again */
     rd->wanted = false;
+    rd->next += len;
     rd->cb(rd->arg, 0, data, len, false);
     return true;
 }
@@ -435,10 +445,45 @@ static void reader_deliver_end(struct s3_reader *rd)
     rd->cb(rd->arg, rd->status, NULL, 0, true);
 }
 
+static void reader_done_cb(void *arg, const struct s3_response *r);
+
+static int reader_start(struct s3_reader *rd)
+{
+    char range[64];
+    struct s3_call call = {.method = "GET", .key = rd->full};
+    if (rd->next > 0 || rd->end != UINT64_MAX) {
+        if (rd->end == UINT64_MAX)
+            snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", rd->next);
+        else
+            snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, rd->next, rd->end - 1);
+        call.headers[call.nheaders++] = (struct s3_param){"Range", range};
+    }
+    if (*rd->etag)
+        call.headers[call.nheaders++] = (struct s3_param){"If-Match", rd->etag};
+    rd->req =
+        s3_request_start(rd->s->client, &rd->s->target, &call, reader_data_cb, reader_done_cb, rd);
+    return rd->req ? 0 : -ENOMEM;
+}
+
+/* Cut mid-body by the network or a 5xx, with an ETag to pin the object. */
+static bool reader_may_restart(const struct s3_reader *rd, const struct s3_response *r)
+{
+    return rd->next > rd->began && *r->etag && (r->http_status == 0 || r->http_status >= 500) &&
+           r->status != -ECANCELED && rd->restarts < rd->s->target.tuning.retries;
+}
+
 static void reader_done_cb(void *arg, const struct s3_response *r)
 {
     struct s3_reader *rd = arg;
     rd->req = NULL;
+    if (r->status < 0 && !*rd->etag)
+        snprintf(rd->etag, sizeof(rd->etag), "%s", r->etag);
+    if (r->status < 0 && reader_may_restart(rd, r)) {
+        rd->restarts++;
+        rd->began = rd->next;
+        if (reader_start(rd) == 0)
+            return;
+    }
     rd->finished = true;
     rd->status = r->status;
     if (r->status < 0)
@@ -462,32 +507,25 @@ static int s3_reader_open(struct storage *st, const char *key, uint64_t offset, 
                           struct storage_reader **out)
 {
     struct s3_storage *s = (struct s3_storage *)st;
-    char full[STORAGE_KEY_MAX * 2], range[64];
+    char full[STORAGE_KEY_MAX * 2];
     struct s3_reader *rd = calloc(1, sizeof(*rd));
-    if (!rd || s3_storage_full_key(s, key, full, sizeof(full)) < 0 || !(rd->key = strdup(key))) {
+    if (!rd || s3_storage_full_key(s, key, full, sizeof(full)) < 0 || !(rd->key = strdup(key)) ||
+        !(rd->full = strdup(full))) {
+        if (rd)
+            free(rd->key);
         free(rd);
         return -ENOMEM;
     }
     rd->s = s;
-    struct s3_call call = {.method = "GET", .key = full};
+    rd->next = rd->began = offset;
+    rd->end = length == UINT64_MAX ? UINT64_MAX : offset + length;
     if (length == 0) { /* nothing to fetch: S3 has no empty range */
         rd->finished = true;
-    } else {
-        if (offset > 0 || length != UINT64_MAX) {
-            if (length == UINT64_MAX)
-                snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", offset);
-            else
-                snprintf(range, sizeof(range), "bytes=%" PRIu64 "-%" PRIu64, offset,
-                         offset + length - 1);
-            call.headers[call.nheaders++] = (struct s3_param){"Range", range};
-        }
-        rd->req =
-            s3_request_start(s->client, &s->target, &call, reader_data_cb, reader_done_cb, rd);
-        if (!rd->req) {
-            free(rd->key);
-            free(rd);
-            return -ENOMEM;
-        }
+    } else if (reader_start(rd) < 0) {
+        free(rd->key);
+        free(rd->full);
+        free(rd);
+        return -ENOMEM;
     }
     s3_storage_ref(s);
     uv_timer_init(s3_client_loop(s->client), &rd->kick);

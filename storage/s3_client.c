@@ -46,6 +46,7 @@ struct s3_request {
     bool cancelled;
     bool delivered; /* a body byte went to the data callback: no retry */
     bool paused;
+    bool etag_changed; /* the answer's ETag is not the If-Match we sent */
     int attempts;
     const struct s3_target *target; /* borrowed, like the body */
     struct s3_call call;
@@ -301,6 +302,21 @@ static int seek_cb(void *arg, curl_off_t offset, int origin)
     return CURL_SEEKFUNC_OK;
 }
 
+static const char *if_match_of(const struct s3_request *r)
+{
+    for (size_t i = 0; i < r->call.nheaders; i++)
+        if (strcasecmp(r->call.headers[i].name, "If-Match") == 0)
+            return r->call.headers[i].value;
+    return NULL;
+}
+
+/* Servers that ignore If-Match must not splice two versions of an object. */
+static bool etag_matches(const struct s3_request *r)
+{
+    const char *want = if_match_of(r);
+    return !want || strcmp(want, r->resp.etag) == 0;
+}
+
 static size_t write_cb(char *data, size_t size, size_t n, void *arg)
 {
     struct s3_request *r = arg;
@@ -315,6 +331,10 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
         memcpy(r->err_body + r->err_len, data, take);
         r->err_len += take;
         return len;
+    }
+    if (!r->delivered && !etag_matches(r)) {
+        r->etag_changed = true;
+        return 0; /* ends the transfer; finish_response says why */
     }
     if (!r->data(r->arg, data, len)) {
         r->paused = true;
@@ -514,6 +534,8 @@ static int status_errno(long http)
         return -EACCES;
     case 401:
         return -EACCES;
+    case 412: /* If-Match: the object is not the one we started on */
+        return -ESTALE;
     case 416:
         return -ERANGE;
     default:
@@ -536,7 +558,14 @@ static void finish_response(struct s3_request *r, CURLcode cc)
     struct s3_response *resp = &r->resp;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp->http_status);
     resp->attempts = ++r->attempts;
-    if (cc != CURLE_OK) {
+    if (r->etag_changed) {
+        resp->status = -ESTALE;
+        resp->http_status = 412;
+        snprintf(resp->code, sizeof(resp->code), "PreconditionFailed");
+        snprintf(resp->message, sizeof(resp->message),
+                 "the object changed while it was read (ETag %s, now %s)", if_match_of(r),
+                 resp->etag);
+    } else if (cc != CURLE_OK) {
         resp->status = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
                        : cc == CURLE_COULDNT_CONNECT  ? -ECONNREFUSED
                                                       : -EIO;

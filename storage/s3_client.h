@@ -2,7 +2,9 @@
  * by a uv_poll_t per socket and one uv_timer_t, every curl call on the loop
  * thread. A request is signed with SigV4 at each attempt and retried with
  * exponential backoff and jitter on 5xx, SlowDown and timeouts while no
- * response byte has been handed on; other 4xx are final. */
+ * response byte has been handed on; other 4xx are final. A call with an
+ * If-Match header also fails (-ESTALE, PreconditionFailed) when the answer
+ * carries another ETag, for servers that ignore the header. */
 #ifndef SP_STORAGE_S3_CLIENT_H
 #define SP_STORAGE_S3_CLIENT_H
 

@@ -85,8 +85,10 @@ SLOWDOWN = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown<
 
 class FaultRelay:
     """Forwards HTTP requests to `upstream_port`, recording each one as
-    (method, path-with-query). `plan` is consulted per request: a function
-    (method, target) -> "pass" | "503" | "stall" | "reset"."""
+    (method, path-with-query, {lower-case header: value}). `plan` is
+    consulted per request: a function (method, target) -> "pass" | "503" |
+    "stall" | "reset" | "cut" (the answer stops halfway, then the socket
+    closes)."""
 
     def __init__(self, upstream_port, plan=None):
         self.upstream_port = upstream_port
@@ -161,7 +163,7 @@ class FaultRelay:
                 return
             method, target, headers, body = req
             with self.lock:
-                self.requests.append((method, target))
+                self.requests.append((method, target, {n.lower(): v for n, v in headers}))
             action = self.plan(method, target)
             if action == "stall":
                 self.stalled.append(sock)  # answer nothing, keep the socket open
@@ -174,7 +176,12 @@ class FaultRelay:
                 sock.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
                              b"Content-Length: %d\r\n\r\n" % len(SLOWDOWN) + SLOWDOWN)
                 continue
-            sock.sendall(self._forward(method, target, headers, body))
+            answer = self._forward(method, target, headers, body)
+            if action == "cut":
+                sock.sendall(answer[:len(answer) // 2])
+                sock.close()
+                return
+            sock.sendall(answer)
 
     def close(self):
         self.server.shutdown()

@@ -381,6 +381,67 @@ class Faults(S3Test):
         self.assertEqual(hashlib.md5(data).hexdigest(), hashlib.md5(body).hexdigest())
         self.assertNotIn("Timeout", s.log())
 
+    def test_download_cut_midway_resumes_where_it_stopped(self):
+        cuts = {"n": 0}
+
+        def plan(method, target):
+            if method == "GET" and "cut.bin" in target and cuts["n"] < 2:
+                cuts["n"] += 1
+                return "cut"
+            return "pass"
+
+        relay = FaultRelay(self.s3.port, plan)
+        self.addCleanup(relay.close)
+        s = self.server()
+        q(s, stage_sql("cu", relay.endpoint, "t13/"))
+        body = read(self.file("cut.bin", 3 * MIB))
+        self.assertEqual(http(s, "PUT", "/v1/stages/cu/files/cut.bin", body)[0], 201)
+        st, data = http(s, "GET", "/v1/stages/cu/files/cut.bin")
+        self.assertEqual((st, len(data), data == body), (200, len(body), True))
+        gets = relay.seen("GET", "cut.bin")
+        self.assertEqual(len(gets), 3)  # cut twice, then the rest
+        self.assertNotIn("if-match", gets[0][2])
+        first = int(gets[1][2]["range"].split("=")[1].split("-")[0])
+        self.assertTrue(0 < first < len(body))
+        self.assertEqual(gets[1][2]["if-match"], '"%s"' % hashlib.md5(body).hexdigest())
+        self.assertGreater(int(gets[2][2]["range"].split("=")[1].split("-")[0]), first)
+        # a ranged download resumes inside its range, and the object changing
+        # in between is an error, never a mix of two objects
+        cuts["n"] = 1
+        st, data = http(s, "GET", "/v1/stages/cu/files/cut.bin",
+                        headers={"Range": "bytes=1000-2000999"})
+        self.assertEqual((st, data == body[1000:2001000]), (206, True))
+        self.assertRegex(relay.seen("GET", "cut.bin")[-1][2]["range"], r"^bytes=\d+-2000999$")
+        newer = self.file("newer.bin", 3 * MIB)
+
+        def replace_then_pass(method, target):
+            if method == "GET" and "cut.bin" in target and not plan.replaced:
+                plan.replaced = True
+                return "cut"
+            if method == "GET" and "cut.bin" in target:  # the resume: the object changes first
+                self.assertEqual(self.s3.aws("s3", "cp", "--quiet", newer, "s3://bkt/t13/cut.bin")[0], 0)
+            return "pass"
+
+        plan.replaced = False
+        relay.plan = replace_then_pass
+        sock = socket.create_connection(("127.0.0.1", s.http_port), timeout=60)
+        self.addCleanup(sock.close)
+        sock.sendall(b"GET /v1/stages/cu/files/cut.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        head, data = got.split(b"\r\n\r\n", 1)
+        self.assertIn(b"Content-Length: %d" % len(body), head)
+        self.assertLess(len(data), len(body))  # cut short: the client sees it failed
+        self.assertEqual(data, body[:len(data)])  # and nothing of the newer object
+        self.assertEqual(relay.seen("GET", "cut.bin")[-1][2]["if-match"],
+                         '"%s"' % hashlib.md5(body).hexdigest())
+        self.assertIn("S3 error PreconditionFailed (HTTP 412): the object changed while it was "
+                      "read", s.log())
+
     def test_client_abort_mid_multipart_aborts_the_upload(self):
         relay = FaultRelay(self.s3.port)
         self.addCleanup(relay.close)
