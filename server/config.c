@@ -80,6 +80,8 @@ static const struct option_def options[] = {
      "user for the upstream"},
     {"upstream_password", OPT_STRING, OFF(upstream_password), "", "a password", NULL, 0, 0,
      "password for the upstream"},
+    {"upstream_connect_timeout", OPT_LONG, OFF(upstream_connect_timeout), "10", "seconds 1..300",
+     NULL, 1, 300, "deadline to reach and log in to the upstream"},
     {"tls_cert", OPT_STRING, OFF(tls_cert), "", "a PEM file", NULL, 0, 0,
      "TLS certificate (default: self-signed, generated into the data dir)"},
     {"tls_key", OPT_STRING, OFF(tls_key), "", "a PEM file", NULL, 0, 0, "TLS private key"},
@@ -180,6 +182,47 @@ struct ini_ctx {
     int failed;
 };
 
+static int add_mapping(struct config *cfg, const char *name, const char *value)
+{
+    const char *colon = strchr(value, ':');
+    struct config_user *u = realloc(cfg->upstream_users, (cfg->n_upstream_users + 1) * sizeof(*u));
+    if (!u)
+        return -1;
+    cfg->upstream_users = u;
+    u += cfg->n_upstream_users;
+    /* "user:password"; the password may hold ':' too */
+    u->name = strdup(name);
+    u->password = strdup(value); /* holds "user\0password" */
+    if (!u->name || !u->password)
+        return -1;
+    u->password[colon - value] = '\0';
+    cfg->n_upstream_users++;
+    return 0;
+}
+
+void config_upstream_account(const struct config *cfg, const char *name, const char **user,
+                             const char **password)
+{
+    for (size_t i = 0; i < cfg->n_upstream_users; i++) {
+        const struct config_user *u = &cfg->upstream_users[i];
+        if (strcmp(u->name, name) == 0) {
+            *user = u->password;
+            *password = u->password + strlen(u->password) + 1;
+            return;
+        }
+    }
+    if (cfg->upstream_user[0]) {
+        *user = cfg->upstream_user;
+        *password = cfg->upstream_password;
+        return;
+    }
+    *user = name;
+    *password = "";
+    for (size_t i = 0; i < cfg->n_users; i++)
+        if (strcmp(cfg->users[i].name, name) == 0)
+            *password = cfg->users[i].password;
+}
+
 static int add_user(struct config *cfg, const char *name, const char *password)
 {
     for (size_t i = 0; i < cfg->n_users; i++) {
@@ -238,6 +281,19 @@ static int config_ini_cb(void *user, const char *section, const char *name, cons
             ctx->failed = 1;
         return ctx->failed ? 0 : 1;
     }
+    if (strcmp(section, "upstream_users") == 0) {
+        if (!valid_user_name(name) || !strchr(value, ':')) {
+            fprintf(stderr,
+                    "stageproxy: [upstream_users] of %s: '%s' needs the form "
+                    "name = upstream_user:password\n",
+                    ctx->cfg->config_file, name);
+            ctx->failed = 1;
+            return 0;
+        }
+        if (add_mapping(ctx->cfg, name, value) < 0)
+            ctx->failed = 1;
+        return ctx->failed ? 0 : 1;
+    }
     fprintf(stderr, "stageproxy: unknown section [%s] in %s\n", section, ctx->cfg->config_file);
     ctx->failed = 1;
     return 0;
@@ -263,7 +319,7 @@ static int load_file(struct config *cfg)
         fprintf(stderr, "stageproxy: syntax error in %s line %d\n", cfg->config_file, rc);
         return -1;
     }
-    if (cfg->n_users > 0 && (st.st_mode & 077))
+    if ((cfg->n_users > 0 || cfg->n_upstream_users > 0) && (st.st_mode & 077))
         log_warn("config file %s holds passwords but is readable by others (mode %o): chmod 600 it",
                  cfg->config_file, (unsigned)(st.st_mode & 0777));
     return 0;
@@ -413,6 +469,11 @@ void config_free(struct config *cfg)
         free(cfg->users[i].password);
     }
     free(cfg->users);
+    for (size_t i = 0; i < cfg->n_upstream_users; i++) {
+        free(cfg->upstream_users[i].name);
+        free(cfg->upstream_users[i].password);
+    }
+    free(cfg->upstream_users);
     free(cfg->config_file);
     free(cfg->root_password);
     memset(cfg, 0, sizeof(*cfg));

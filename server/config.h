@@ -50,6 +50,10 @@ struct config {
     /* [users] of the file; root's password may also come from the environment. */
     struct config_user *users;
     size_t n_users;
+    /* [upstream_users] name = upstream_user:password */
+    struct config_user *upstream_users;
+    size_t n_upstream_users;
+    long upstream_connect_timeout;
     char *root_password; /* NULL: none set */
 };
 
@@ -65,5 +69,11 @@ void config_print_help(const char *argv0);
 
 /* "host:port" or "[v6]:port"; port 0 asks the kernel for a free one. */
 int config_parse_address(const char *s, char *host, size_t host_len, int *port);
+
+/* The upstream account for local user `name`: its [upstream_users] entry,
+ * else --upstream-user and --upstream-password, else the same name with the
+ * password [users] gives it (empty when none). */
+void config_upstream_account(const struct config *cfg, const char *name, const char **user,
+                             const char **password);
 
 #endif

@@ -9,6 +9,7 @@
 #include "server/mysql_conn.h"
 #include "server/mysql_stmt.h"
 #include "server/process.h"
+#include "server/proxy.h"
 #include "server/session.h"
 #include "server/stage_exec.h"
 
@@ -92,7 +93,10 @@ void mysql_command_statement_done(struct mysql_conn *c, int rc)
     if (open && rc == 0 && rest) {
         /* the next statement may go asynchronous in turn */
         c->busy = false;
-        run_statements(c, rest, rest_len, false);
+        if (proxy_mode(c->srv))
+            proxy_run_statements(c, rest, rest_len, false);
+        else
+            run_statements(c, rest, rest_len, false);
         free(rest);
         if (!c->busy)
             mysql_conn_async_end(c);
@@ -171,6 +175,10 @@ void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     size_t arg_len = len - 1;
     c->command_started_ms = uv_now(c->srv->loop);
     c->binary_rows = false;
+    if (c->up || c->upstream_lost) {
+        proxy_command_packet(c, p, len);
+        return;
+    }
     switch (cmd) {
     case COM_QUIT:
         mysql_conn_close(c, "COM_QUIT");

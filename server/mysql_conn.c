@@ -8,7 +8,9 @@
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/process.h"
+#include "server/proxy.h"
 #include "server/session.h"
+#include "server/upstream.h"
 
 /* Packets before authentication are small; anything bigger is hostile. */
 #define PREAUTH_PACKET_LIMIT 8192
@@ -19,7 +21,7 @@ struct write_req {
     uv_write_t req;
     struct mysql_conn *conn;
     size_t len;
-    uint8_t *data;
+    uint8_t *data; /* freed when written */
 };
 
 static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len);
@@ -37,6 +39,7 @@ static void conn_free(struct mysql_conn *c)
     session_free(c->sess);
     mysql_auth_pending_clear(&c->auth);
     free(c->rest_sql);
+    free(c->pending_db);
     free(c);
     server_connection_gone(srv);
 }
@@ -79,8 +82,8 @@ bool mysql_conn_async_end(struct mysql_conn *c)
     return true;
 }
 
-static const char *const state_names[] = {"handshake", "auth-switch", "auth-full", "command",
-                                          "closing"};
+static const char *const state_names[] = {"handshake", "auth-switch", "auth-full",
+                                          "command",   "infile",      "closing"};
 
 void mysql_conn_set_state(struct mysql_conn *c, enum mysql_conn_state state)
 {
@@ -94,6 +97,8 @@ void mysql_conn_close(struct mysql_conn *c, const char *reason)
         return;
     LOGC(LOG_DEBUG, c, "closing: %s", reason);
     mysql_conn_set_state(c, MYSQL_CONN_CLOSING);
+    upstream_close(c->up);
+    c->up = NULL;
     list_remove(&c->node);
     c->srv->n_mysql_conns--;
     /* Pending writes complete with UV_ECANCELED before close_cb runs. */
@@ -148,6 +153,11 @@ bool mysql_conn_backlogged(const struct mysql_conn *c)
     return c->write_pending + c->out.len >= WRITE_HIGH_WATER;
 }
 
+void mysql_conn_resume_input(struct mysql_conn *c)
+{
+    resume_input(c);
+}
+
 /* Processes what arrived while we could not, then reads again. */
 static void resume_input(struct mysql_conn *c)
 {
@@ -165,16 +175,16 @@ static void resume_input(struct mysql_conn *c)
         start_reading(c);
 }
 
-static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
+static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
 {
     struct write_req *w = malloc(sizeof(*w));
     if (!w) {
-        free(data);
+        free(base);
         mysql_conn_close(c, "out of memory");
         return;
     }
     w->conn = c;
-    w->data = data;
+    w->data = base;
     w->len = len;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     c->write_pending += len;
@@ -182,10 +192,15 @@ static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
     if (rc < 0) {
         c->write_pending -= len;
-        free(data);
+        free(base);
         free(w);
         mysql_conn_close(c, uv_strerror(rc));
     }
+}
+
+static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
+{
+    submit_write_at(c, data, data, len);
 }
 
 static void flush_tls_output(struct mysql_conn *c)
@@ -228,6 +243,26 @@ void mysql_conn_flush(struct mysql_conn *c)
     submit_write(c, data, len);
 }
 
+void mysql_conn_forward(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
+{
+    mysql_conn_flush(c); /* what we queued before goes first */
+    if (c->state == MYSQL_CONN_CLOSING) {
+        free(base);
+        return;
+    }
+    if (!c->tls) {
+        submit_write_at(c, base, data, len);
+        return;
+    }
+    int rc = tls_filter_write(c->tls, data, len);
+    free(base);
+    if (rc < 0) {
+        mysql_conn_close(c, tls_filter_error(c->tls));
+        return;
+    }
+    flush_tls_output(c);
+}
+
 void mysql_conn_send(struct mysql_conn *c, const void *payload, size_t len)
 {
     mysql_frame(&c->out, payload, len, &c->seq);
@@ -247,6 +282,9 @@ void mysql_conn_send_scratch(struct mysql_conn *c)
 
 uint16_t mysql_conn_status(const struct mysql_conn *c)
 {
+    if (proxy_mode(c->srv)) /* the transaction state is the upstream's */
+        return (uint16_t)((c->up_status & ~SERVER_MORE_RESULTS_EXISTS) |
+                          (c->sess ? c->sess->more_results : 0));
     return c->sess ? session_status_flags(c->sess) : SERVER_STATUS_AUTOCOMMIT;
 }
 
@@ -313,13 +351,16 @@ static void fail_packet(struct mysql_conn *c, enum mysql_asm_status st)
 static bool can_process_more(const struct mysql_conn *c)
 {
     return c->state != MYSQL_CONN_CLOSING && !c->close_after_flush && !c->busy &&
-           c->write_pending + c->out.len < WRITE_HIGH_WATER;
+           c->write_pending + c->out.len < WRITE_HIGH_WATER &&
+           !(c->up && upstream_backlogged(c->up));
 }
 
 static void dispatch(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     if (c->state == MYSQL_CONN_COMMAND)
         mysql_command_packet(c, p, len);
+    else if (c->state == MYSQL_CONN_INFILE)
+        proxy_infile_packet(c, p, len);
     else
         mysql_handshake_packet(c, p, len);
 }
@@ -484,8 +525,15 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
         return;
     }
     LOGC(LOG_DEBUG, c, "connection from %s", c->peer_ip);
-    mysql_handshake_start(c);
-    mysql_conn_flush(c);
+    if (proxy_mode(srv)) {
+        if (proxy_accept(c) < 0) {
+            mysql_conn_close(c, "out of memory");
+            return;
+        }
+    } else {
+        mysql_handshake_start(c);
+        mysql_conn_flush(c);
+    }
     start_reading(c);
 }
 

@@ -17,6 +17,7 @@
 
 struct server;
 struct session;
+struct upstream;
 struct user;
 
 enum mysql_conn_state {
@@ -24,6 +25,7 @@ enum mysql_conn_state {
     MYSQL_CONN_AUTH_SWITCH, /* AuthSwitchRequest sent; waiting for the answer */
     MYSQL_CONN_AUTH_FULL,   /* caching_sha2 full authentication: cleartext over TLS */
     MYSQL_CONN_COMMAND,     /* authenticated; reading commands */
+    MYSQL_CONN_INFILE,      /* proxy: the client sends the file the upstream asked for */
     MYSQL_CONN_CLOSING,
 };
 
@@ -68,6 +70,14 @@ struct mysql_conn {
     struct session *sess;
     struct mysql_auth_pending auth;
     char peer_ip[46];
+    /* proxy mode */
+    struct upstream *up;   /* NULL in stage-only mode, or once it is gone */
+    bool upstream_lost;    /* it went away during this session */
+    bool greeted;          /* our greeting went out */
+    bool pending_multi;    /* COM_SET_OPTION's value until the upstream agrees */
+    uint16_t up_status;    /* the upstream's status flags as last seen */
+    uint16_t auth_charset; /* the client's collation, passed on at login */
+    char *pending_db;      /* COM_INIT_DB's name until the upstream agrees */
 };
 
 void mysql_conn_accept_cb(uv_stream_t *listener, int status);
@@ -98,6 +108,12 @@ void mysql_conn_async_begin(struct mysql_conn *c);
 /* Ends it; returns false when the connection was closed meanwhile (and is
  * now freed: do not touch it). */
 bool mysql_conn_async_end(struct mysql_conn *c);
+
+/* Hands `len` bytes at `data` to the socket (through TLS when on); the
+ * malloc'd block at `base` is freed once they are written. */
+void mysql_conn_forward(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len);
+/* Processes what was held back, then reads again, when nothing stops it. */
+void mysql_conn_resume_input(struct mysql_conn *c);
 
 /* True while the client is behind: stop producing until on_drain runs. */
 bool mysql_conn_backlogged(const struct mysql_conn *c);

@@ -8,7 +8,9 @@
 #include "server/log.h"
 #include "server/mysql_conn.h"
 #include "server/process.h"
+#include "server/proxy.h"
 #include "server/session.h"
+#include "server/upstream.h"
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
@@ -23,9 +25,17 @@
 
 void mysql_conn_authenticated(struct mysql_conn *c);
 
+/* Ours on the client's hop, whatever the upstream says. */
+#define HOP_CAPS                                                                                 \
+    (CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH | \
+     CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_CONNECT_WITH_DB)
+
 static uint32_t server_caps(const struct mysql_conn *c)
 {
-    return SERVER_CAPS | (c->srv->tls_ctx ? CLIENT_SSL : 0);
+    uint32_t caps = SERVER_CAPS;
+    if (c->up) /* proxy: only what the upstream speaks too, so both hops agree */
+        caps = (SERVER_CAPS | CLIENT_LOCAL_FILES) & (c->up->greeting.caps | HOP_CAPS);
+    return caps | (c->srv->tls_ctx ? CLIENT_SSL : 0);
 }
 
 static const char *required_plugin(const struct mysql_conn *c)
@@ -55,6 +65,12 @@ void mysql_handshake_start(struct mysql_conn *c)
         .status = SERVER_STATUS_AUTOCOMMIT,
         .auth_plugin = required_plugin(c),
     };
+    if (c->up) { /* proxy: the upstream's version and defaults */
+        g.server_version = c->up->greeting.version;
+        g.charset = c->up->greeting.charset;
+        g.status = c->up->greeting.status;
+    }
+    c->greeted = true;
     memcpy(g.scramble, c->scramble, sizeof(g.scramble));
     struct buf *s = &c->srv->scratch;
     buf_reset(s);
@@ -73,7 +89,8 @@ static void deny(struct mysql_conn *c, const char *user, bool used_password)
 static void auth_succeeded(struct mysql_conn *c, bool sha2_fast_path)
 {
     struct mysql_auth_pending *a = &c->auth;
-    if (a->database && !session_database_exists(c->srv, a->database)) {
+    bool proxy = proxy_mode(c->srv);
+    if (!proxy && a->database && !session_database_exists(c->srv, a->database)) {
         mysql_conn_send_err(c, ER_BAD_DB, a->database);
         mysql_conn_close_after_flush(c, "unknown database");
         return;
@@ -87,6 +104,12 @@ static void auth_succeeded(struct mysql_conn *c, bool sha2_fast_path)
     session_free(old);
     if (!c->sess) {
         mysql_conn_close(c, "out of memory");
+        return;
+    }
+    if (proxy) { /* the OK waits for the upstream to accept our login */
+        c->auth_charset = a->charset;
+        mysql_auth_pending_clear(a);
+        proxy_login_upstream(c);
         return;
     }
     LOGC(LOG_INFO, c, "%s '%s'@'%s'%s%s", a->change_user ? "changed user to" : "login", a->user,

@@ -57,13 +57,6 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
     buf_init(&srv->scratch);
     snprintf(srv->server_version, sizeof(srv->server_version), "8.0.36-stageproxy-%s",
              STAGEPROXY_VERSION);
-    if (*cfg->upstream) {
-        /* Better to refuse than to answer as if no upstream had been asked for. */
-        log_error("upstream %s: proxy mode is not available in this version; run without "
-                  "--upstream for stage-only mode",
-                  cfg->upstream);
-        return -1;
-    }
     if (ensure_data_dir(cfg->data_dir) < 0)
         return -1;
     if (stage_module_init(srv) < 0)
@@ -229,9 +222,10 @@ int server_start(struct server *srv)
         log_error("cannot listen for HTTP on %s: %s", srv->cfg->http_listen, uv_strerror(rc));
         return rc;
     }
-    log_info("stageproxy %s: MySQL listening on %s, HTTP listening on %s, data in %s, %s",
+    log_info("stageproxy %s: MySQL listening on %s, HTTP listening on %s, data in %s, %s%s",
              STAGEPROXY_VERSION, srv->mysql_addr, srv->http_addr, srv->cfg->data_dir,
-             *srv->cfg->upstream ? srv->cfg->upstream : "stage-only mode (no upstream)");
+             *srv->cfg->upstream ? "proxy mode, upstream " : "stage-only mode (no upstream)",
+             srv->cfg->upstream);
     return 0;
 }
 

@@ -111,14 +111,6 @@ class Signals(unittest.TestCase):
         finally:
             s.close()
 
-    def test_upstream_is_refused_until_proxy_mode_exists(self):
-        with tempfile.TemporaryDirectory() as d:
-            rc, out, err = run([BINARY, "--upstream", "127.0.0.1:3306", "--data-dir", d,
-                                "--mysql-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
-                               env=clean_env(), timeout=10)
-            self.assertEqual(rc, 1)
-            self.assertIn("proxy mode is not available", err)
-
     def test_port_in_use_fails_start(self):
         with Server() as s:
             rc, out, err = run([BINARY, "--mysql-listen", "127.0.0.1:%d" % s.mysql_port,

@@ -1,0 +1,29 @@
+/* Proxy mode (--upstream): what the client connection asks of it. The
+ * upstream's side is server/upstream.h. */
+#ifndef SP_SERVER_PROXY_H
+#define SP_SERVER_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mysql_conn;
+struct server;
+
+bool proxy_mode(const struct server *srv);
+/* At accept: open the upstream connection; our greeting waits for its. */
+int proxy_accept(struct mysql_conn *c);
+/* The client authenticated with us: log in upstream, then answer it. */
+void proxy_login_upstream(struct mysql_conn *c);
+void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
+void proxy_run_statements(struct mysql_conn *c, const char *sql, size_t len, bool first);
+/* A LOCAL INFILE data packet from the client. */
+void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
+/* 1: the answer follows asynchronously; 0: the command has none; -1: an
+ * error was sent. */
+int proxy_forward(struct mysql_conn *c, const uint8_t *payload, size_t len, bool more_after);
+int proxy_forward_query(struct mysql_conn *c, const char *sql, size_t len, bool more_after);
+/* The client is behind: the relay waits for it to drain. */
+void proxy_client_backlogged(struct mysql_conn *c);
+
+#endif

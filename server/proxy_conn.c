@@ -1,0 +1,166 @@
+/* Proxy mode on the client's side: the greeting waits for the upstream's
+ * and mirrors it, the login completes once the upstream accepted ours, and
+ * what the upstream says (answers, LOCAL INFILE requests, failures) is
+ * turned into the client connection's next step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/config.h"
+#include "server/log.h"
+#include "server/mysql_conn.h"
+#include "server/mysql_stmt.h"
+#include "server/process.h"
+#include "server/proxy.h"
+#include "server/session.h"
+#include "server/upstream.h"
+
+#define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
+
+bool proxy_mode(const struct server *srv)
+{
+    return srv->cfg->upstream[0] != '\0';
+}
+
+int proxy_accept(struct mysql_conn *c)
+{
+    c->up = upstream_open(c);
+    return c->up ? 0 : -1;
+}
+
+void proxy_upstream_greeted(struct mysql_conn *c, const struct mysql_server_greeting *g)
+{
+    /* the upstream's thread id: CONNECTION_ID(), the processlist and KILL agree */
+    c->id = g->thread_id;
+    mysql_handshake_start(c);
+    mysql_conn_flush(c);
+}
+
+void proxy_login_upstream(struct mysql_conn *c)
+{
+    const char *user, *password;
+    if (!c->up) {
+        proxy_upstream_failed(c, 2013, "HY000", "the upstream MySQL server is gone");
+        return;
+    }
+    config_upstream_account(c->srv->cfg, c->sess->user, &user, &password);
+    mysql_conn_async_begin(c);
+    upstream_login(c->up, user, password, c->sess->database, (uint8_t)c->auth_charset, c->caps);
+}
+
+void proxy_upstream_logged_in(struct mysql_conn *c, uint16_t status)
+{
+    c->up_status = status;
+    LOGC(LOG_INFO, c, "login '%s'@'%s'%s%s, upstream session open", c->sess->user, c->peer_ip,
+         c->tls ? " over " : "", c->tls ? tls_filter_version(c->tls) : "");
+    mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
+    mysql_asm_expect(&c->in, 0); /* set for the login when its packet was read */
+    mysql_conn_authenticated(c);
+    mysql_conn_send_ok(c, 0, 0, NULL);
+    mysql_conn_async_end(c);
+}
+
+void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqlstate,
+                           const char *msg)
+{
+    c->up = NULL; /* it closed itself */
+    c->upstream_lost = true;
+    if (c->state == MYSQL_CONN_CLOSING)
+        return;
+    if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_INFILE) {
+        /* before the login completed: refuse it with the upstream's words */
+        if (c->caps == 0)
+            c->seq = 0; /* in place of the greeting */
+        mysql_conn_send_err_text(c, code, sqlstate, msg);
+        mysql_conn_close_after_flush(c, "upstream refused or unreachable");
+        if (c->busy)
+            mysql_conn_async_end(c);
+        return;
+    }
+    LOGC(LOG_WARN, c, "upstream lost: %s", msg);
+    if (c->busy) { /* a command was waiting for its answer */
+        mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
+        mysql_conn_send_err_text(c, 2013, "HY000",
+                                 "Lost connection to the upstream MySQL server "
+                                 "during query");
+        mysql_command_statement_done(c, -1);
+    }
+}
+
+void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r)
+{
+    if (!r->error)
+        c->up_status = r->status;
+    else if (c->sess)
+        session_note_error(c->sess, r->error_code, "");
+    if (!r->error && r->command == COM_SET_OPTION && c->sess)
+        c->sess->multi_statements = c->pending_multi;
+    mysql_command_statement_done(c, r->error ? -1 : 0);
+}
+
+void proxy_answer_infile(struct mysql_conn *c, uint8_t client_seq)
+{
+    c->seq = client_seq;
+    mysql_conn_set_state(c, MYSQL_CONN_INFILE);
+    mysql_asm_expect(&c->in, client_seq);
+    c->busy = false;
+    mysql_conn_resume_input(c);
+}
+
+void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
+{
+    if (!c->up || upstream_infile_data(c->up, p, len) < 0) {
+        mysql_conn_close(c, "upstream gone during LOCAL INFILE");
+        return;
+    }
+    if (len == 0) { /* the file is complete: its answer comes from the upstream */
+        mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
+        mysql_conn_async_begin(c);
+    }
+}
+
+static void relay_drained(struct mysql_conn *c)
+{
+    if (c->up)
+        upstream_resume(c->up);
+}
+
+void proxy_client_backlogged(struct mysql_conn *c)
+{
+    c->on_drain = relay_drained;
+}
+
+/* Sends one command (or a run of statements) upstream; 1 when its answer
+ * follows asynchronously, 0 when it has none, -1 after an error was sent. */
+int proxy_forward(struct mysql_conn *c, const uint8_t *payload, size_t len, bool more_after)
+{
+    if (!c->up || c->up->state != UPSTREAM_READY) {
+        mysql_conn_send_err_text(c, 2006, "HY000",
+                                 "the upstream MySQL server has gone away; reconnect to open a "
+                                 "new session (stage statements still work on this one)");
+        return -1;
+    }
+    int rc = upstream_command(c->up, payload, len, c->seq, more_after);
+    if (rc < 0) {
+        mysql_conn_send_err_text(c, 2013, "HY000", "Lost connection to the upstream MySQL server");
+        return -1;
+    }
+    if (rc == 1)
+        mysql_conn_async_begin(c);
+    return rc;
+}
+
+/* COM_QUERY text for the upstream: the command byte and the statements. */
+int proxy_forward_query(struct mysql_conn *c, const char *sql, size_t len, bool more_after)
+{
+    uint8_t *p = malloc(len + 1);
+    if (!p) {
+        mysql_conn_close(c, "out of memory");
+        return -1;
+    }
+    p[0] = COM_QUERY;
+    memcpy(p + 1, sql, len);
+    int rc = proxy_forward(c, p, len + 1, more_after);
+    free(p);
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* Proxy mode: the upstream MySQL/MariaDB connection of one client. It is
+ * opened when the client connects (so our greeting can mirror the
+ * upstream's), logs in as a client once the client has authenticated
+ * with us, then carries the client's commands and streams each answer
+ * back packet by packet (upstream_relay.c). The client connection owns
+ * it; it is freed in the close callback of its last handle. */
+#ifndef SP_SERVER_UPSTREAM_H
+#define SP_SERVER_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "protocol/mysql_login.h"
+#include "protocol/mysql_packet.h"
+#include "protocol/mysql_reply.h"
+
+struct mysql_conn;
+
+enum upstream_state {
+    UPSTREAM_CONNECTING, /* TCP connect in flight */
+    UPSTREAM_GREETING,   /* waiting for the server's greeting */
+    UPSTREAM_GREETED,    /* greeting read; the client is authenticating with us */
+    UPSTREAM_LOGIN,      /* our HandshakeResponse sent; authentication exchange */
+    UPSTREAM_READY,      /* logged in, no command in flight */
+    UPSTREAM_RELAY,      /* a command's answer is streaming to the client */
+    UPSTREAM_CLOSING,
+};
+
+/* Room kept in front of each read buffer for the bytes of a packet header
+ * and prefix that straddled the previous read. */
+#define UPSTREAM_HEADROOM 64
+
+struct upstream {
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    uv_getaddrinfo_t resolve_req;
+    uv_timer_t timer; /* connect and login deadline */
+    int handles_open;
+    struct mysql_conn *client; /* NULL once the client is gone */
+    enum upstream_state state;
+    uint32_t id; /* for logs: the client's connection id */
+    struct mysql_server_greeting greeting;
+    uint32_t caps;       /* negotiated with the upstream */
+    struct mysql_asm in; /* whole packets while logging in */
+    uint8_t login_seq;   /* next sequence id while logging in */
+    char plugin[64];     /* the plugin the exchange is on */
+    uint8_t nonce[MYSQL_SCRAMBLE_LEN];
+    char *user, *password; /* the upstream account */
+    bool tls_wanted;
+    bool reading;
+    bool read_paused;     /* the client is behind */
+    size_t write_pending; /* bytes handed to uv_write */
+    /* relay (upstream_relay.c) */
+    struct mysql_reply reply;
+    uint8_t carry[UPSTREAM_HEADROOM];
+    size_t carry_len;
+    uint32_t packet_left; /* payload bytes of the current packet still to come */
+    bool ending;          /* the current packet is the answer's last */
+    bool infile;          /* ... or a LOCAL INFILE request */
+    uint8_t seq_delta;    /* added to each sequence id on its way to the client */
+    uint8_t next_seq;     /* the upstream's next sequence id (for LOCAL INFILE data) */
+    bool more_after;      /* set SERVER_MORE_RESULTS_EXISTS on the answer's last packet */
+    uint16_t status;      /* the upstream's status flags as last seen */
+};
+
+/* Starts connecting for `c`; NULL when out of memory. */
+struct upstream *upstream_open(struct mysql_conn *c);
+/* The client authenticated with us: log in upstream as `user`. */
+void upstream_login(struct upstream *up, const char *user, const char *password,
+                    const char *database, uint8_t charset, uint32_t client_caps);
+/* Detaches the client and closes. */
+void upstream_close(struct upstream *up);
+bool upstream_backlogged(const struct upstream *up);
+
+/* Writes one packet (framed from `seq`) to the upstream. */
+int upstream_write_packet(struct upstream *up, const void *payload, size_t len, uint8_t seq);
+
+/* Relay (upstream_relay.c). Sends a command and streams its answer to the
+ * client, whose next sequence id is `client_seq`. */
+int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, uint8_t client_seq,
+                     bool more_after);
+/* The client's LOCAL INFILE data packet, or its empty last one. */
+int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len);
+void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size_t len);
+/* The client caught up: read the upstream again. */
+void upstream_resume(struct upstream *up);
+void upstream_pause(struct upstream *up);
+
+/* What the client connection hears (server/proxy_conn.c). */
+void proxy_upstream_greeted(struct mysql_conn *c, const struct mysql_server_greeting *g);
+void proxy_upstream_logged_in(struct mysql_conn *c, uint16_t status);
+/* The upstream failed: refused, unreachable, or gone. */
+void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqlstate,
+                           const char *msg);
+void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r);
+void proxy_answer_infile(struct mysql_conn *c, uint8_t client_seq);
+
+#endif

@@ -1,0 +1,164 @@
+/* Streams the upstream's answer to a command to the client as it arrives:
+ * each read buffer goes to the client's socket as it is (the write takes
+ * it over), after the sequence ids in its packet headers were shifted to
+ * the client's numbering and the answer's last status was adjusted. Only
+ * a header and the first bytes of a packet that straddle two reads are
+ * copied, into the next buffer's headroom. The client being behind stops
+ * the reading. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+#include "server/mysql_conn.h"
+#include "server/proxy.h"
+#include "server/upstream.h"
+
+#define LOGU(level, up, ...) log_conn(level, "u", (up)->id, __VA_ARGS__)
+
+int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, uint8_t client_seq,
+                     bool more_after)
+{
+    if (up->state != UPSTREAM_READY || len == 0)
+        return -EINVAL;
+    uint8_t seq = 0;
+    /* the answer's first sequence id follows the command's last chunk */
+    size_t chunks = len / MYSQL_MAX_PACKET_CHUNK + 1;
+    seq = (uint8_t)chunks;
+    up->seq_delta = (uint8_t)(client_seq - seq);
+    up->more_after = more_after;
+    up->packet_left = 0;
+    up->carry_len = 0;
+    up->ending = up->infile = false;
+    mysql_reply_begin(&up->reply, payload[0], up->caps);
+    int rc = upstream_write_packet(up, payload, len, 0);
+    if (rc < 0)
+        return rc;
+    if (!mysql_reply_has_answer(payload[0]))
+        return 0; /* nothing comes back: the caller goes on */
+    up->state = UPSTREAM_RELAY;
+    upstream_resume(up);
+    return 1;
+}
+
+int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len)
+{
+    int rc = upstream_write_packet(up, payload, len, up->next_seq);
+    up->next_seq = (uint8_t)(up->next_seq + len / MYSQL_MAX_PACKET_CHUNK + 1);
+    if (len == 0) { /* the file is complete: the server answers next */
+        mysql_reply_infile_sent(&up->reply);
+        up->infile = false;
+        up->seq_delta = (uint8_t)(up->seq_delta); /* unchanged: numbering goes on */
+        upstream_resume(up);
+    }
+    return rc;
+}
+
+static void protocol_error(struct upstream *up, const char *what)
+{
+    struct mysql_conn *c = up->client;
+    LOGU(LOG_WARN, up, "upstream answer not understood: %s", what);
+    upstream_close(up);
+    if (c)
+        proxy_upstream_failed(c, 2027, "HY000", "Malformed packet from the upstream MySQL server");
+}
+
+/* Judges the packet whose header is at `h` (with its prefix after it). */
+static int judge_packet(struct upstream *up, uint8_t *h)
+{
+    uint32_t plen = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
+    size_t prefix = plen < MYSQL_REPLY_PREFIX ? plen : MYSQL_REPLY_PREFIX;
+    up->next_seq = (uint8_t)(h[3] + 1);
+    h[3] = (uint8_t)(h[3] + up->seq_delta);
+    enum mysql_reply_event ev = mysql_reply_packet(&up->reply, h + 4, prefix, plen);
+    if (ev == MYSQL_REPLY_INVALID)
+        return -1;
+    if (ev == MYSQL_REPLY_END && !up->reply.error) {
+        up->status = up->reply.status;
+        size_t off = up->reply.status_offset;
+        if (up->more_after && off && off + 1 < prefix)
+            h[4 + off] |= SERVER_MORE_RESULTS_EXISTS; /* the client's query goes on after it */
+    }
+    up->packet_left = plen;
+    up->ending = ev == MYSQL_REPLY_END;
+    up->infile = ev == MYSQL_REPLY_INFILE;
+    return 0;
+}
+
+/* Bytes needed at `p` before the packet there can be judged. */
+static size_t needed(const uint8_t *p, size_t avail)
+{
+    if (avail < 4)
+        return 4;
+    uint32_t plen = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+    return 4 + (plen < MYSQL_REPLY_PREFIX ? plen : MYSQL_REPLY_PREFIX);
+}
+
+static void finish_answer(struct upstream *up)
+{
+    struct mysql_conn *c = up->client;
+    if (up->infile) {
+        up->state = UPSTREAM_RELAY;
+        if (c)
+            proxy_answer_infile(c, (uint8_t)(up->next_seq + up->seq_delta));
+        return;
+    }
+    up->state = UPSTREAM_READY;
+    if (c)
+        proxy_answer_done(c, &up->reply);
+}
+
+void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size_t len)
+{
+    if (up->state != UPSTREAM_RELAY || up->infile) {
+        free(base);
+        protocol_error(up, "bytes while no answer was due");
+        return;
+    }
+    data -= up->carry_len; /* the headroom takes what the last read left */
+    memcpy(data, up->carry, up->carry_len);
+    len += up->carry_len;
+    up->carry_len = 0;
+    size_t pos = 0;
+    bool done = false;
+    while (pos < len && !done) {
+        if (up->packet_left == 0 && !up->ending && !up->infile) {
+            size_t need = needed(data + pos, len - pos);
+            if (len - pos < need) {
+                up->carry_len = len - pos;
+                memcpy(up->carry, data + pos, up->carry_len);
+                break;
+            }
+            if (judge_packet(up, data + pos) < 0) {
+                free(base);
+                protocol_error(up, "a packet this answer cannot hold");
+                return;
+            }
+            pos += 4;
+        }
+        size_t take = len - pos < up->packet_left ? len - pos : up->packet_left;
+        pos += take;
+        up->packet_left -= (uint32_t)take;
+        done = up->packet_left == 0 && (up->ending || up->infile);
+    }
+    if (done && pos < len) {
+        free(base);
+        protocol_error(up, "bytes after the end of an answer");
+        return;
+    }
+    size_t fwd = up->carry_len ? len - up->carry_len : len;
+    struct mysql_conn *c = up->client;
+    if (c && fwd > 0)
+        mysql_conn_forward(c, base, data, fwd);
+    else
+        free(base);
+    if (done) {
+        up->ending = false;
+        upstream_pause(up);
+        up->read_paused = false;
+        finish_answer(up);
+    } else if (c && mysql_conn_backlogged(c)) {
+        upstream_pause(up); /* resumed when the client drains */
+        proxy_client_backlogged(c);
+    }
+}
