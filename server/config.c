@@ -184,30 +184,27 @@ struct ini_ctx {
 
 static int add_mapping(struct config *cfg, const char *name, const char *value)
 {
-    const char *colon = strchr(value, ':');
-    struct config_user *u = realloc(cfg->upstream_users, (cfg->n_upstream_users + 1) * sizeof(*u));
+    const char *colon = strchr(value, ':'); /* the password may hold ':' too */
+    struct config_upstream_user *u =
+        realloc(cfg->upstream_users, (cfg->n_upstream_users + 1) * sizeof(*u));
     if (!u)
         return -1;
     cfg->upstream_users = u;
-    u += cfg->n_upstream_users;
-    /* "user:password"; the password may hold ':' too */
+    u += cfg->n_upstream_users++;
     u->name = strdup(name);
-    u->password = strdup(value); /* holds "user\0password" */
-    if (!u->name || !u->password)
-        return -1;
-    u->password[colon - value] = '\0';
-    cfg->n_upstream_users++;
-    return 0;
+    u->user = strndup(value, (size_t)(colon - value));
+    u->password = strdup(colon + 1);
+    return u->name && u->user && u->password ? 0 : -1;
 }
 
 void config_upstream_account(const struct config *cfg, const char *name, const char **user,
                              const char **password)
 {
     for (size_t i = 0; i < cfg->n_upstream_users; i++) {
-        const struct config_user *u = &cfg->upstream_users[i];
+        const struct config_upstream_user *u = &cfg->upstream_users[i];
         if (strcmp(u->name, name) == 0) {
-            *user = u->password;
-            *password = u->password + strlen(u->password) + 1;
+            *user = u->user;
+            *password = u->password;
             return;
         }
     }
@@ -471,6 +468,7 @@ void config_free(struct config *cfg)
     free(cfg->users);
     for (size_t i = 0; i < cfg->n_upstream_users; i++) {
         free(cfg->upstream_users[i].name);
+        free(cfg->upstream_users[i].user);
         free(cfg->upstream_users[i].password);
     }
     free(cfg->upstream_users);

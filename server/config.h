@@ -7,6 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config_upstream_user {
+    char *name;
+    char *user;
+    char *password;
+};
+
 struct config_user {
     char *name;
     char *password;
@@ -51,7 +57,7 @@ struct config {
     struct config_user *users;
     size_t n_users;
     /* [upstream_users] name = upstream_user:password */
-    struct config_user *upstream_users;
+    struct config_upstream_user *upstream_users;
     size_t n_upstream_users;
     long upstream_connect_timeout;
     char *root_password; /* NULL: none set */

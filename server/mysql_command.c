@@ -15,9 +15,8 @@
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
-int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t len)
+static int run_routed(struct mysql_conn *c, enum sql_route route, const char *sql, size_t len)
 {
-    enum sql_route route = sql_route_statement(sql, len);
     c->srv->questions++;
     switch (route) {
     case SQL_ROUTE_EMPTY:
@@ -28,6 +27,18 @@ int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t le
     default:
         return stage_exec_statement(c, route, sql, len);
     }
+}
+
+int mysql_command_run_statement(struct mysql_conn *c, const char *sql, size_t len)
+{
+    return run_routed(c, sql_route_statement(sql, len), sql, len);
+}
+
+/* In proxy mode every statement that is not a stage statement is the
+ * upstream's; statements of it in a row travel upstream as one query. */
+static bool goes_upstream(const struct mysql_conn *c, enum sql_route r)
+{
+    return (r == SQL_ROUTE_OTHER || r == SQL_ROUTE_EMPTY) && proxy_mode(c->srv);
 }
 
 static void parse_error_near(struct mysql_conn *c, const char *sql, size_t start, size_t len)
@@ -41,7 +52,7 @@ static void parse_error_near(struct mysql_conn *c, const char *sql, size_t start
 
 /* Runs the statements of a query in order; stops at the first error. A
  * statement that goes asynchronous keeps the rest for later. */
-static void run_statements(struct mysql_conn *c, const char *sql, size_t len, bool first)
+void mysql_command_run_query(struct mysql_conn *c, const char *sql, size_t len, bool first)
 {
     size_t pos = 0, start, slen;
     if (!sql_split_next(sql, len, &pos, &start, &slen)) {
@@ -50,14 +61,27 @@ static void run_statements(struct mysql_conn *c, const char *sql, size_t len, bo
         return;
     }
     for (;;) {
-        size_t next_start, next_len, next_pos = pos;
+        enum sql_route route = sql_route_statement(sql + start, slen);
+        size_t end = start + slen, next_start = 0, next_len = 0, next_pos = pos;
         bool more = sql_split_next(sql, len, &next_pos, &next_start, &next_len);
-        if (more && !c->sess->multi_statements) {
+        bool upstream = goes_upstream(c, route);
+        while (upstream && more &&
+               goes_upstream(c, sql_route_statement(sql + next_start, next_len))) {
+            end = next_start + next_len;
+            more = sql_split_next(sql, len, &next_pos, &next_start, &next_len);
+        }
+        if (!upstream && more && !c->sess->multi_statements) {
             parse_error_near(c, sql, next_start, len);
             return;
         }
         c->sess->more_results = more ? SERVER_MORE_RESULTS_EXISTS : 0;
-        int rc = mysql_command_run_statement(c, sql + start, slen);
+        int rc;
+        if (upstream) {
+            c->srv->questions++;
+            rc = proxy_forward_query(c, sql + start, end - start, more);
+        } else {
+            rc = run_routed(c, route, sql + start, slen);
+        }
         if (rc == 1) {
             if (more) {
                 c->rest_len = len - next_start;
@@ -78,7 +102,7 @@ static void run_statements(struct mysql_conn *c, const char *sql, size_t len, bo
 
 static void com_query(struct mysql_conn *c, const char *sql, size_t len)
 {
-    run_statements(c, sql, len, true);
+    mysql_command_run_query(c, sql, len, true);
 }
 
 void mysql_command_statement_done(struct mysql_conn *c, int rc)
@@ -93,10 +117,7 @@ void mysql_command_statement_done(struct mysql_conn *c, int rc)
     if (open && rc == 0 && rest) {
         /* the next statement may go asynchronous in turn */
         c->busy = false;
-        if (proxy_mode(c->srv))
-            proxy_run_statements(c, rest, rest_len, false);
-        else
-            run_statements(c, rest, rest_len, false);
+        mysql_command_run_query(c, rest, rest_len, false);
         free(rest);
         if (!c->busy)
             mysql_conn_async_end(c);

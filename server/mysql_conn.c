@@ -39,7 +39,6 @@ static void conn_free(struct mysql_conn *c)
     session_free(c->sess);
     mysql_auth_pending_clear(&c->auth);
     free(c->rest_sql);
-    free(c->pending_db);
     free(c);
     server_connection_gone(srv);
 }

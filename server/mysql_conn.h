@@ -73,11 +73,9 @@ struct mysql_conn {
     /* proxy mode */
     struct upstream *up;   /* NULL in stage-only mode, or once it is gone */
     bool upstream_lost;    /* it went away during this session */
-    bool greeted;          /* our greeting went out */
     bool pending_multi;    /* COM_SET_OPTION's value until the upstream agrees */
     uint16_t up_status;    /* the upstream's status flags as last seen */
     uint16_t auth_charset; /* the client's collation, passed on at login */
-    char *pending_db;      /* COM_INIT_DB's name until the upstream agrees */
 };
 
 void mysql_conn_accept_cb(uv_stream_t *listener, int status);

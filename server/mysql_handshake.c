@@ -70,7 +70,6 @@ void mysql_handshake_start(struct mysql_conn *c)
         g.charset = c->up->greeting.charset;
         g.status = c->up->greeting.status;
     }
-    c->greeted = true;
     memcpy(g.scramble, c->scramble, sizeof(g.scramble));
     struct buf *s = &c->srv->scratch;
     buf_reset(s);

@@ -5,6 +5,7 @@
 #ifndef SP_SERVER_MYSQL_STMT_H
 #define SP_SERVER_MYSQL_STMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,9 @@ void stmt_reset(struct mysql_conn *c, const uint8_t *p, size_t len);
 void stmt_close(struct mysql_conn *c, const uint8_t *p, size_t len);
 void stmt_close_all(struct session *s);
 
+/* Runs the statements of a COM_QUERY; `first` is false for what is left
+ * of one after an asynchronous statement. */
+void mysql_command_run_query(struct mysql_conn *c, const char *sql, size_t len, bool first);
 /* Runs one statement: stage statements to the stage module, the rest to the
  * session layer. Returns 0 on success, -1 when an error was sent, 1 when the
  * statement went asynchronous (mysql_command_statement_done follows). */

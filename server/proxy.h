@@ -16,7 +16,6 @@ int proxy_accept(struct mysql_conn *c);
 /* The client authenticated with us: log in upstream, then answer it. */
 void proxy_login_upstream(struct mysql_conn *c);
 void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
-void proxy_run_statements(struct mysql_conn *c, const char *sql, size_t len, bool first);
 /* A LOCAL INFILE data packet from the client. */
 void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
 /* 1: the answer follows asynchronously; 0: the command has none; -1: an

@@ -1,20 +1,16 @@
 /* The command phase in proxy mode: stage statements run here, everything
  * else goes upstream. A query made only of upstream statements is
- * forwarded as it came; one that mixes both is cut into runs, each run of
- * upstream statements sent as one COM_QUERY, so that the client still
- * reads one answer with SERVER_MORE_RESULTS_EXISTS between its parts. */
-#include <stdlib.h>
-#include <string.h>
-
+ * forwarded as it came; one that mixes both is cut into runs by
+ * mysql_command_run_query, each run of upstream statements sent as one
+ * COM_QUERY, so that the client still reads one answer with
+ * SERVER_MORE_RESULTS_EXISTS between its parts. */
 #include "protocol/sql_lexer.h"
 #include "protocol/sql_router.h"
-#include "server/log.h"
 #include "server/mysql_conn.h"
 #include "server/mysql_stmt.h"
 #include "server/process.h"
 #include "server/proxy.h"
 #include "server/session.h"
-#include "server/stage_exec.h"
 
 /* Prepared statements we answer ourselves (stage statements) get ids the
  * upstream never hands out on one connection. */
@@ -23,58 +19,6 @@
 static bool is_stage(enum sql_route r)
 {
     return r != SQL_ROUTE_OTHER && r != SQL_ROUTE_EMPTY;
-}
-
-static void keep_rest(struct mysql_conn *c, const char *sql, size_t len, size_t from)
-{
-    c->rest_len = len - from;
-    c->rest_sql = strndup(sql + from, c->rest_len);
-    if (!c->rest_sql)
-        c->rest_len = 0;
-}
-
-void proxy_run_statements(struct mysql_conn *c, const char *sql, size_t len, bool first)
-{
-    size_t pos = 0, start, slen;
-    if (!sql_split_next(sql, len, &pos, &start, &slen)) {
-        if (first)
-            mysql_conn_send_err(c, ER_EMPTY_QUERY);
-        return;
-    }
-    for (;;) {
-        enum sql_route route = sql_route_statement(sql + start, slen);
-        size_t end = start + slen, next_pos = pos, next_start = 0, next_len = 0;
-        bool more = sql_split_next(sql, len, &next_pos, &next_start, &next_len);
-        if (!is_stage(route)) { /* a run of upstream statements, sent together */
-            while (more && !is_stage(sql_route_statement(sql + next_start, next_len))) {
-                end = next_start + next_len;
-                pos = next_pos;
-                more = sql_split_next(sql, len, &next_pos, &next_start, &next_len);
-            }
-        } else if (more && !c->sess->multi_statements) {
-            char near[80];
-            size_t n = len - next_start < sizeof(near) - 1 ? len - next_start : sizeof(near) - 1;
-            memcpy(near, sql + next_start, n);
-            near[n] = '\0';
-            mysql_conn_send_err(c, ER_PARSE, near, 1);
-            return;
-        }
-        c->sess->more_results = more ? SERVER_MORE_RESULTS_EXISTS : 0;
-        c->srv->questions++;
-        int rc = is_stage(route) ? stage_exec_statement(c, route, sql + start, slen)
-                                 : proxy_forward_query(c, sql + start, end - start, more);
-        if (rc == 1) {
-            if (more)
-                keep_rest(c, sql, len, next_start);
-            return;
-        }
-        c->sess->more_results = 0;
-        if (rc < 0 || !more || c->state != MYSQL_CONN_COMMAND)
-            return;
-        pos = next_pos;
-        start = next_start;
-        slen = next_len;
-    }
 }
 
 static bool only_upstream_statements(const char *sql, size_t len)
@@ -147,7 +91,7 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
             c->srv->questions++;
             proxy_forward(c, p, len, false); /* as it came: the common case */
         } else {
-            proxy_run_statements(c, (const char *)p + 1, len - 1, true);
+            mysql_command_run_query(c, (const char *)p + 1, len - 1, true);
         }
         return;
     case COM_STMT_PREPARE:
@@ -168,10 +112,6 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         proxy_forward(c, p, len, false);
         return;
     case COM_INIT_DB:
-        free(c->pending_db);
-        c->pending_db = strndup((const char *)p + 1, len - 1);
-        proxy_forward(c, p, len, false);
-        return;
     case COM_PING:
     case COM_FIELD_LIST:
     case COM_STATISTICS:

@@ -68,9 +68,8 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
     if (c->state == MYSQL_CONN_CLOSING)
         return;
     if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_INFILE) {
-        /* before the login completed: refuse it with the upstream's words */
-        if (c->caps == 0)
-            c->seq = 0; /* in place of the greeting */
+        /* before the login completed: refuse it with the upstream's words
+         * (in place of the greeting, when that has not gone out yet) */
         mysql_conn_send_err_text(c, code, sqlstate, msg);
         mysql_conn_close_after_flush(c, "upstream refused or unreachable");
         if (c->busy)

@@ -351,7 +351,6 @@ void upstream_resume(struct upstream *up)
         return;
     if (uv_read_start((uv_stream_t *)&up->tcp, alloc_cb, read_cb) == 0)
         up->reading = true;
-    up->read_paused = false;
 }
 
 void upstream_pause(struct upstream *up)
@@ -360,7 +359,6 @@ void upstream_pause(struct upstream *up)
         return;
     uv_read_stop((uv_stream_t *)&up->tcp);
     up->reading = false;
-    up->read_paused = true;
 }
 
 static void timeout_cb(uv_timer_t *t)
@@ -408,32 +406,19 @@ static void resolved_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     up_release(up); /* the resolver's hold */
 }
 
-/* "host:port", "[v6]:port" or "v4:port": literals connect at once, names
- * are resolved on the threadpool. */
-static int split_hostport(const char *hostport, char *host, size_t cap, char *port)
-{
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || (size_t)(colon - hostport) >= cap || strlen(colon + 1) > 5)
-        return -EINVAL;
-    size_t n = (size_t)(colon - hostport);
-    if (hostport[0] == '[' && n > 2 && hostport[n - 1] == ']')
-        snprintf(host, cap, "%.*s", (int)(n - 2), hostport + 1);
-    else
-        snprintf(host, cap, "%.*s", (int)n, hostport);
-    strcpy(port, colon + 1);
-    return 0;
-}
-
+/* IP literals connect at once; names are resolved on the threadpool. */
 static void start_resolve(struct upstream *up, const char *hostport)
 {
     char host[256], port[8];
+    int port_no;
     struct sockaddr_storage sa;
-    if (split_hostport(hostport, host, sizeof(host), port) < 0) {
+    if (config_parse_address(hostport, host, sizeof(host), &port_no) < 0) {
         fail(up, 2005, "HY000", "invalid upstream address '%s'", hostport);
         return;
     }
-    if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&sa) == 0 ||
-        uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&sa) == 0) {
+    snprintf(port, sizeof(port), "%d", port_no);
+    if (uv_ip4_addr(host, port_no, (struct sockaddr_in *)&sa) == 0 ||
+        uv_ip6_addr(host, port_no, (struct sockaddr_in6 *)&sa) == 0) {
         start_connect(up, (struct sockaddr *)&sa);
         return;
     }

@@ -48,9 +48,7 @@ struct upstream {
     char plugin[64];     /* the plugin the exchange is on */
     uint8_t nonce[MYSQL_SCRAMBLE_LEN];
     char *user, *password; /* the upstream account */
-    bool tls_wanted;
     bool reading;
-    bool read_paused;     /* the client is behind */
     size_t write_pending; /* bytes handed to uv_write */
     /* relay (upstream_relay.c) */
     struct mysql_reply reply;

@@ -21,11 +21,9 @@ int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, ui
 {
     if (up->state != UPSTREAM_READY || len == 0)
         return -EINVAL;
-    uint8_t seq = 0;
     /* the answer's first sequence id follows the command's last chunk */
-    size_t chunks = len / MYSQL_MAX_PACKET_CHUNK + 1;
-    seq = (uint8_t)chunks;
-    up->seq_delta = (uint8_t)(client_seq - seq);
+    uint8_t first_answer_seq = (uint8_t)(len / MYSQL_MAX_PACKET_CHUNK + 1);
+    up->seq_delta = (uint8_t)(client_seq - first_answer_seq);
     up->more_after = more_after;
     up->packet_left = 0;
     up->carry_len = 0;
@@ -48,7 +46,6 @@ int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len
     if (len == 0) { /* the file is complete: the server answers next */
         mysql_reply_infile_sent(&up->reply);
         up->infile = false;
-        up->seq_delta = (uint8_t)(up->seq_delta); /* unchanged: numbering goes on */
         upstream_resume(up);
     }
     return rc;
@@ -155,7 +152,6 @@ void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size
     if (done) {
         up->ending = false;
         upstream_pause(up);
-        up->read_paused = false;
         finish_answer(up);
     } else if (c && mysql_conn_backlogged(c)) {
         upstream_pause(up); /* resumed when the client drains */

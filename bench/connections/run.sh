@@ -14,10 +14,8 @@ for p in pgbouncer postgresql; do
 done
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
 ulimit -n "$(ulimit -Hn)"  # 10,000 connections need as many descriptors
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+SP_PID= PGB_PID=
+bench_work connections SP_PID PGB_PID
 
 
 # PostgreSQL behind pgbouncer; pgbouncer runs as an unprivileged user.
@@ -53,13 +51,13 @@ start_pgbouncer() {
     su benchpg -s /bin/sh -c "ulimit -n $(ulimit -Hn); pgbouncer -d $WORK/pgbouncer.ini"
     for _ in $(seq 50); do [ -s "$WORK/pgbouncer.pid" ] && break; sleep 0.1; done
     PGB_PID=$(cat "$WORK/pgbouncer.pid")
-    PIDS+=("$PGB_PID")
     sleep 0.3
 }
 
 stop_pgbouncer() {
     kill "$PGB_PID"
     for _ in $(seq 50); do kill -0 "$PGB_PID" 2>/dev/null || break; sleep 0.1; done
+    PGB_PID=
 }
 
 start_stageproxy() {
@@ -67,7 +65,6 @@ start_stageproxy() {
     build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
         --max-connections 20000 2>"$WORK/sp.log" &
     SP_PID=$!
-    PIDS+=("$SP_PID")
     for _ in $(seq 50); do grep -q "MySQL listening" "$WORK/sp.log" && break; sleep 0.1; done
     SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
 }
@@ -75,6 +72,7 @@ start_stageproxy() {
 stop_stageproxy() {
     kill "$SP_PID"
     wait "$SP_PID" 2>/dev/null || true
+    SP_PID=
 }
 
 

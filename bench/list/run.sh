@@ -9,10 +9,8 @@ cd "$(dirname "$0")/../.."
 . bench/lib.sh
 RUNS=${1:-5}
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
-WORK=$(mktemp -d)
 SP_PID=
-cleanup() { [ -n "$SP_PID" ] && kill "$SP_PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_work list SP_PID
 
 python3 - "$WORK/data" <<'PY'
 import json, os, sys

@@ -17,14 +17,8 @@ KEYS=${3:-100000}
 [ -x /usr/bin/aws ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli >/dev/null
 [ -d tests/e2e/node/node_modules/@20minutes/s3rver ] ||
     (cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
-WORK=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}" sp-bench-s3.XXXXXX)
 SP_PID= S3_PID=
-cleanup() {
-    [ -n "$SP_PID" ] && kill "$SP_PID" 2>/dev/null
-    [ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_work s3 SP_PID S3_PID
 now() { date +%s.%N; }
 since() { python3 -c "import sys,time; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
 

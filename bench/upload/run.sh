@@ -16,14 +16,8 @@ SIZE_MIB=${2:-1024}
 if ! [ -x /usr/sbin/nginx ] || ! [ -e /usr/share/nginx/modules-available/mod-http-dav-ext.conf ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-extras >/dev/null
 fi
-WORK=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}" sp-bench-upload.XXXXXX)
 SP_PID= NG_PID=
-cleanup() {
-    [ -n "$SP_PID" ] && kill "$SP_PID" 2>/dev/null
-    [ -n "$NG_PID" ] && kill "$NG_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_work upload SP_PID NG_PID
 
 
 # stageproxy
