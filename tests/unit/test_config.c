@@ -36,7 +36,9 @@ int main(void)
                        "log_level = warn\n"
                        "[users]\n"
                        "alice = apw\n"
-                       "root = rootfile\n";
+                       "root = rootfile\n"
+                       "[upstream_users]\n"
+                       "alice = app:s3:cr:et\n";
     CHECK(write(fd, ini, sizeof(ini) - 1) == (ssize_t)(sizeof(ini) - 1));
     close(fd);
     chmod(path, 0600);
@@ -53,6 +55,15 @@ int main(void)
     CHECK_STR(cfg.log_level, "warn");
     CHECK_EQ(cfg.n_users, 2);
     CHECK_STR(cfg.root_password, "rootenv"); /* env beats [users] root */
+    const char *up_user, *up_pw;
+    config_upstream_account(&cfg, "alice", &up_user, &up_pw); /* mapped */
+    CHECK_STR(up_user, "app");
+    CHECK_STR(up_pw, "s3:cr:et");                            /* the password may hold ':' */
+    config_upstream_account(&cfg, "root", &up_user, &up_pw); /* same name, its password */
+    CHECK_STR(up_user, "root");
+    CHECK_STR(up_pw, "rootfile");
+    config_upstream_account(&cfg, "bob", &up_user, &up_pw); /* unknown: no password */
+    CHECK_STR(up_pw, "");
     config_free(&cfg);
 
     char *env_cfg[] = {NULL, NULL};
@@ -80,6 +91,18 @@ int main(void)
     char *bad4[] = {"stageproxy", "--tls-cert", "/a.pem", NULL};
     CHECK_EQ(load(&cfg, bad4, no_env), CONFIG_EXIT_USAGE);
     config_free(&cfg);
+    /* an [upstream_users] entry without "user:password" */
+    char bad_path[] = "/tmp/sp-config-test-XXXXXX";
+    int bfd = mkstemp(bad_path);
+    const char bad_ini[] = "[upstream_users]\nalice = app\n";
+    CHECK(write(bfd, bad_ini, sizeof(bad_ini) - 1) == (ssize_t)(sizeof(bad_ini) - 1));
+    close(bfd);
+    char bad_flag[64];
+    snprintf(bad_flag, sizeof(bad_flag), "--config=%s", bad_path);
+    char *bad5[] = {"stageproxy", bad_flag, NULL};
+    CHECK_EQ(load(&cfg, bad5, no_env), CONFIG_EXIT_USAGE);
+    config_free(&cfg);
+    unlink(bad_path);
 
     char host[64];
     int port;
