@@ -201,7 +201,19 @@ void mysql_asm_next(struct mysql_asm *a)
     a->started = 0;
     a->declared = 0;
     a->chunk_left = 0;
+    a->discard = 0;
 }
+
+void mysql_asm_discard(struct mysql_asm *a)
+{
+    a->discard = 1;
+    if (a->payload.cap > 16384)
+        buf_free(&a->payload);
+    else
+        buf_reset(&a->payload);
+}
+
+#define ASM_RESERVE (64 * 1024)
 
 static enum mysql_asm_status asm_header(struct mysql_asm *a)
 {
@@ -215,14 +227,17 @@ static enum mysql_asm_status asm_header(struct mysql_asm *a)
     a->started = 1;
     a->last_seq = seq;
     a->expected_seq = (uint8_t)(seq + 1);
+    a->chunk_left = n;
+    a->in_chunk = 1;
+    a->more = n == MYSQL_MAX_PACKET_CHUNK;
+    if (a->discard) /* passed on as it comes: the receiver judges its size */
+        return MYSQL_ASM_NEED_MORE;
     /* The limit is checked from the header, before any payload is read. */
     if (n > a->limit - a->declared)
         return MYSQL_ASM_TOO_LARGE;
     a->declared += n;
-    a->chunk_left = n;
-    a->in_chunk = 1;
-    a->more = n == MYSQL_MAX_PACKET_CHUNK;
-    if (buf_reserve(&a->payload, n) < 0)
+    /* Room for the start only: a big packet may be passed on, not held. */
+    if (buf_reserve(&a->payload, n < ASM_RESERVE ? n : ASM_RESERVE) < 0)
         return MYSQL_ASM_NO_MEMORY;
     return MYSQL_ASM_NEED_MORE;
 }
@@ -243,7 +258,13 @@ enum mysql_asm_status mysql_asm_feed(struct mysql_asm *a, const uint8_t *data, s
                 break;
         }
         size_t take = len - pos < a->chunk_left ? len - pos : a->chunk_left;
-        buf_append(&a->payload, data + pos, take);
+        if (!a->discard) {
+            buf_append(&a->payload, data + pos, take);
+            if (a->payload.oom) {
+                st = MYSQL_ASM_NO_MEMORY;
+                break;
+            }
+        }
         pos += take;
         a->chunk_left -= (uint32_t)take;
         if (a->chunk_left > 0)

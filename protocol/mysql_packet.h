@@ -172,6 +172,7 @@ struct mysql_asm {
     uint8_t first_seq; /* sequence id of the packet's first chunk */
     uint8_t last_seq;  /* sequence id of its last chunk */
     size_t declared;   /* payload bytes announced so far by headers */
+    uint8_t discard;   /* the rest of this packet is passed on, not kept */
 };
 
 void mysql_asm_init(struct mysql_asm *a, size_t limit);
@@ -184,6 +185,9 @@ enum mysql_asm_status mysql_asm_feed(struct mysql_asm *a, const uint8_t *data, s
                                      size_t *consumed);
 /* Drops the completed packet; keeps the buffer only if it is small. */
 void mysql_asm_next(struct mysql_asm *a);
+/* The rest of the current packet is not kept (nor limited): the caller
+ * passes on each consumed byte, headers included, as it comes. */
+void mysql_asm_discard(struct mysql_asm *a);
 /* True while part of a packet has been received. */
 bool mysql_asm_partial(const struct mysql_asm *a);
 

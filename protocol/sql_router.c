@@ -89,3 +89,28 @@ bool sql_route_is_list_stage(const char *sql, size_t len)
     }
     return false;
 }
+
+bool sql_route_kill_connection(const char *sql, size_t len, uint32_t *id)
+{
+    struct sql_cursor c;
+    sql_cursor_init(&c, sql, len, SQL_MODE_MYSQL);
+    if (!sql_cursor_kw(&c, "KILL"))
+        return false;
+    if (!sql_cursor_kw(&c, "HARD"))
+        sql_cursor_kw(&c, "SOFT");
+    sql_cursor_kw(&c, "CONNECTION");
+    if (c.tok.type != SQL_TK_NUMBER || c.tok.len > 10)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < c.tok.len; i++) {
+        char d = sql[c.tok.start + i];
+        if (d < '0' || d > '9')
+            return false;
+        v = v * 10 + (uint64_t)(d - '0');
+    }
+    sql_cursor_next(&c);
+    if (c.tok.type != SQL_TK_EOF || v == 0 || v > UINT32_MAX)
+        return false;
+    *id = (uint32_t)v;
+    return true;
+}

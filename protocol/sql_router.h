@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum sql_route {
     SQL_ROUTE_EMPTY = 0, /* only comments or whitespace */
@@ -27,5 +28,8 @@ enum sql_route sql_route_statement(const char *sql, size_t len);
 const char *sql_route_name(enum sql_route r);
 /* A SELECT_STAGE statement that reads LIST_STAGE(...) (not files). */
 bool sql_route_is_list_stage(const char *sql, size_t len);
+/* KILL [HARD|SOFT] [CONNECTION] id, alone: true with its id. (KILL QUERY
+ * and KILL USER are not connection kills.) */
+bool sql_route_kill_connection(const char *sql, size_t len, uint32_t *id);
 
 #endif

@@ -96,6 +96,9 @@ void mysql_conn_close(struct mysql_conn *c, const char *reason)
         return;
     LOGC(LOG_DEBUG, c, "closing: %s", reason);
     mysql_conn_set_state(c, MYSQL_CONN_CLOSING);
+    /* an answer the upstream owed us ends with it: nothing else would free us */
+    if (c->up && c->busy && upstream_owes_answer(c->up))
+        c->busy = false;
     upstream_close(c->up);
     c->up = NULL;
     list_remove(&c->node);
@@ -380,18 +383,28 @@ static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len)
             return;
         }
         size_t used = 0;
+        bool passing = c->in.discard;
         enum mysql_asm_status st = mysql_asm_feed(&c->in, data, len, &used);
+        if (passing && used > 0)
+            proxy_pass_bytes(c, data, used);
         data += used;
         len -= used;
         if (st < 0) {
             fail_packet(c, st);
             return;
         }
-        if (st != MYSQL_ASM_PACKET)
+        if (st != MYSQL_ASM_PACKET) {
+            if (c->up && c->state == MYSQL_CONN_COMMAND && !passing)
+                proxy_pass_consider(c);
             continue;
+        }
         bool was_plain = c->tls == NULL;
         c->seq = (uint8_t)(c->in.last_seq + 1);
-        dispatch(c, c->in.payload.data, c->in.payload.len);
+        if (passing)
+            proxy_pass_end(c);
+        else
+            dispatch(c, c->in.payload.data, c->in.payload.len);
+        c->pass_judged = false;
         mysql_asm_next(&c->in);
         /* A new command starts at 0; an auth exchange continues after ours. */
         mysql_asm_expect(&c->in, c->state == MYSQL_CONN_COMMAND ? 0 : c->seq);

@@ -76,6 +76,9 @@ struct mysql_conn {
     bool pending_multi;    /* COM_SET_OPTION's value until the upstream agrees */
     uint16_t up_status;    /* the upstream's status flags as last seen */
     uint16_t auth_charset; /* the client's collation, passed on at login */
+    bool pass_judged;      /* the big command being read was judged */
+    bool prepared_local;   /* the last COM_STMT_PREPARE was a stage statement */
+    uint32_t pending_kill; /* the connection a KILL in flight names */
 };
 
 void mysql_conn_accept_cb(uv_stream_t *listener, int status);

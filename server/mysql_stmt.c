@@ -52,8 +52,14 @@ static size_t count_stmts(const struct session *s)
     return n;
 }
 
+/* MariaDB's id for "the statement prepared last", so that a driver can
+ * send PREPARE and EXECUTE together without waiting for the id. */
+#define STMT_ID_LAST 0xFFFFFFFFu
+
 static struct prepared_stmt *find(struct session *s, uint32_t id)
 {
+    if (id == STMT_ID_LAST)
+        id = s->last_stmt_id;
     for (struct prepared_stmt *st = s->stmts; st; st = st->next)
         if (st->id == id)
             return st;
@@ -123,6 +129,7 @@ void stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
         mysql_conn_send_err(c, ER_UNKNOWN, "Too many prepared statements on this connection");
         return;
     }
+    s->last_stmt_id = 0; /* until this one succeeds */
     struct prepared_stmt *st = calloc(1, sizeof(*st));
     if (!st || !(st->sql = malloc(len + 1))) {
         free(st);
@@ -150,6 +157,7 @@ void stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
         return;
     }
     st->id = s->next_stmt_id++;
+    s->last_stmt_id = st->id;
     st->next = s->stmts;
     s->stmts = st;
     struct buf *b = &c->srv->scratch;

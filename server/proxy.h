@@ -22,6 +22,15 @@ void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
  * error was sent. */
 int proxy_forward(struct mysql_conn *c, const uint8_t *payload, size_t len, bool more_after);
 int proxy_forward_query(struct mysql_conn *c, const char *sql, size_t len, bool more_after);
+/* True when the command at `p` (whole or its first bytes) goes to the
+ * upstream as it is: no stage statement in it, no local statement id. */
+bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, size_t len);
+/* Big commands passed on as they arrive (server/proxy_pass.c): called
+ * while a command packet is incomplete, with each byte consumed once it is
+ * passed on, and when it is complete. */
+void proxy_pass_consider(struct mysql_conn *c);
+void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len);
+void proxy_pass_end(struct mysql_conn *c);
 /* The client is behind: the relay waits for it to drain. */
 void proxy_client_backlogged(struct mysql_conn *c);
 

@@ -11,6 +11,7 @@
 #include "server/process.h"
 #include "server/proxy.h"
 #include "server/session.h"
+#include "server/upstream.h"
 
 /* Prepared statements we answer ourselves (stage statements) get ids the
  * upstream never hands out on one connection. */
@@ -40,10 +41,48 @@ static uint32_t stmt_id_of(const uint8_t *p, size_t len)
     return (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
 }
 
+/* Whose statement an id names: MariaDB's 0xFFFFFFFF is the last prepared. */
+static bool stmt_is_upstream(const struct mysql_conn *c, uint32_t id)
+{
+    return id == 0xFFFFFFFFu ? !c->prepared_local : id < LOCAL_STMT_ID_BASE;
+}
+
+/* The SQL may be cut short: a statement cut at the end could still turn
+ * into a stage statement, unless it is the first (its keywords are in) or
+ * long already (stage statements are short). */
+static bool prefix_only_upstream(const char *sql, size_t len)
+{
+    size_t pos = 0, start, slen, n = 0;
+    bool last_short = false;
+    while (sql_split_next(sql, len, &pos, &start, &slen)) {
+        if (is_stage(sql_route_statement(sql + start, slen)))
+            return false;
+        last_short = slen < 256;
+        n++;
+    }
+    return n > 0 && !(n > 1 && last_short);
+}
+
+bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, size_t len)
+{
+    if (!c->up || c->up->state != UPSTREAM_READY || len == 0)
+        return false;
+    switch (p[0]) {
+    case COM_QUERY:
+    case COM_STMT_PREPARE:
+        return prefix_only_upstream((const char *)p + 1, len - 1);
+    case COM_STMT_EXECUTE:
+    case COM_STMT_SEND_LONG_DATA:
+        return len >= 5 && stmt_is_upstream(c, stmt_id_of(p, len));
+    default:
+        return false;
+    }
+}
+
 static void com_stmt(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     uint32_t id = stmt_id_of(p, len);
-    if (id < LOCAL_STMT_ID_BASE) {
+    if (stmt_is_upstream(c, id)) {
         proxy_forward(c, p, len, false);
         return;
     }
@@ -71,13 +110,27 @@ static void com_stmt(struct mysql_conn *c, const uint8_t *p, size_t len)
 static void com_stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     const char *sql = (const char *)p + 1;
-    if (!is_stage(sql_route_statement(sql, len - 1))) {
+    c->prepared_local = is_stage(sql_route_statement(sql, len - 1));
+    if (!c->prepared_local) {
         proxy_forward(c, p, len, false);
         return;
     }
     if (c->sess->next_stmt_id < LOCAL_STMT_ID_BASE)
         c->sess->next_stmt_id = LOCAL_STMT_ID_BASE;
     stmt_prepare(c, p + 1, len - 1);
+}
+
+/* KILL of a connection: the upstream ends that session, and once it says
+ * OK we end the client's too, as a direct server would. */
+static void note_kill(struct mysql_conn *c, const char *sql, size_t len)
+{
+    size_t pos = 0, start, slen, more_start, more_len;
+    uint32_t id;
+    c->pending_kill = 0;
+    if (sql_split_next(sql, len, &pos, &start, &slen) &&
+        sql_route_kill_connection(sql + start, slen, &id) &&
+        !sql_split_next(sql, len, &pos, &more_start, &more_len))
+        c->pending_kill = id;
 }
 
 void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -89,6 +142,7 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     case COM_QUERY:
         if (only_upstream_statements((const char *)p + 1, len - 1)) {
             c->srv->questions++;
+            note_kill(c, (const char *)p + 1, len - 1);
             proxy_forward(c, p, len, false); /* as it came: the common case */
         } else {
             mysql_command_run_query(c, (const char *)p + 1, len - 1, true);
@@ -111,11 +165,14 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         c->pending_multi = len >= 2 && p[1] == 0;
         proxy_forward(c, p, len, false);
         return;
+    case COM_PROCESS_KILL:
+        c->pending_kill = stmt_id_of(p, len); /* the same 4-byte id after the command */
+        proxy_forward(c, p, len, false);
+        return;
     case COM_INIT_DB:
     case COM_PING:
     case COM_FIELD_LIST:
     case COM_STATISTICS:
-    case COM_PROCESS_KILL:
     case COM_PROCESS_INFO:
     case COM_REFRESH:
     case COM_DEBUG:

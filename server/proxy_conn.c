@@ -45,7 +45,11 @@ void proxy_login_upstream(struct mysql_conn *c)
     }
     config_upstream_account(c->srv->cfg, c->sess->user, &user, &password);
     mysql_conn_async_begin(c);
-    upstream_login(c->up, user, password, c->sess->database, (uint8_t)c->auth_charset, c->caps);
+    c->prepared_local = false;
+    if (c->up->state == UPSTREAM_GREETED)
+        upstream_login(c->up, user, password, c->sess->database, (uint8_t)c->auth_charset, c->caps);
+    else /* COM_CHANGE_USER: the upstream session changes user too */
+        upstream_change_user(c->up, user, password, c->sess->database, c->auth_charset);
 }
 
 void proxy_upstream_logged_in(struct mysql_conn *c, uint16_t status)
@@ -86,14 +90,39 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
     }
 }
 
-void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r)
+void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
 {
+    if (c->busy || c->state != MYSQL_CONN_COMMAND) { /* a stage statement runs: it finishes */
+        proxy_upstream_failed(c, e->code, e->sqlstate, e->message);
+        return;
+    }
+    /* as the upstream would to a direct client: its words, then the end */
+    c->up = NULL;
+    c->upstream_lost = true;
+    c->seq = 0;
+    mysql_conn_send_err_text(c, e->code, e->sqlstate, e->message);
+    mysql_conn_close_after_flush(c, "the upstream ended the session");
+}
+
+void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_t client_seq)
+{
+    c->seq = client_seq;
     if (!r->error)
         c->up_status = r->status;
     else if (c->sess)
         session_note_error(c->sess, r->error_code, "");
     if (!r->error && r->command == COM_SET_OPTION && c->sess)
         c->sess->multi_statements = c->pending_multi;
+    if (c->pending_kill) {
+        struct mysql_conn *target = r->error ? NULL : mysql_conn_find(c->srv, c->pending_kill);
+        c->pending_kill = 0;
+        if (target && target != c)
+            mysql_conn_close(target, "killed by KILL");
+    }
+    if (!r->error && r->command == COM_RESET_CONNECTION && c->sess) {
+        stmt_close_all(c->sess); /* the upstream dropped its statements too */
+        c->prepared_local = false;
+    }
     mysql_command_statement_done(c, r->error ? -1 : 0);
 }
 

@@ -54,6 +54,7 @@ struct session {
     size_t n_uvars;
     struct prepared_stmt *stmts; /* linked list */
     uint32_t next_stmt_id;
+    uint32_t last_stmt_id; /* the last one prepared; 0 when that failed */
     bool in_trans;
     bool multi_statements; /* COM_SET_OPTION can change what the handshake said */
     uint16_t collation;    /* for text columns we send */

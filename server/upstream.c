@@ -107,9 +107,36 @@ static void write_cb(uv_write_t *req, int status)
         mysql_conn_resume_input(up->client);
 }
 
+bool upstream_owes_answer(const struct upstream *up)
+{
+    return up->state == UPSTREAM_LOGIN || up->state == UPSTREAM_RELAY;
+}
+
 bool upstream_backlogged(const struct upstream *up)
 {
     return up->write_pending >= WRITE_HIGH_WATER;
+}
+
+/* Hands `data` (malloc'd; freed once written) to the socket. */
+static int submit(struct upstream *up, uint8_t *data, size_t len)
+{
+    struct up_write *w = malloc(sizeof(*w));
+    if (!w) {
+        free(data);
+        return -ENOMEM;
+    }
+    w->up = up;
+    w->data = data;
+    w->len = len;
+    up->write_pending += len;
+    uv_buf_t ub = uv_buf_init((char *)data, (unsigned)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&up->tcp, &ub, 1, write_cb);
+    if (rc < 0) {
+        up->write_pending -= len;
+        free(data);
+        free(w);
+    }
+    return rc;
 }
 
 int upstream_write_packet(struct upstream *up, const void *payload, size_t len, uint8_t seq)
@@ -117,27 +144,26 @@ int upstream_write_packet(struct upstream *up, const void *payload, size_t len, 
     struct buf b;
     buf_init(&b);
     mysql_frame(&b, payload, len, &seq);
-    struct up_write *w = malloc(sizeof(*w));
-    if (b.oom || !w) {
+    if (b.oom) {
         buf_free(&b);
-        free(w);
         return -ENOMEM;
     }
-    w->up = up;
-    w->data = b.data;
-    w->len = b.len;
-    up->write_pending += b.len;
-    uv_buf_t ub = uv_buf_init((char *)b.data, (unsigned)b.len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&up->tcp, &ub, 1, write_cb);
-    if (rc < 0) {
-        up->write_pending -= b.len;
-        free(b.data);
-        free(w);
-    }
-    return rc;
+    return submit(up, b.data, b.len);
+}
+
+int upstream_write_raw(struct upstream *up, const void *data, size_t len)
+{
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, data, len);
+    return submit(up, copy, len);
 }
 
 /* ---- logging in ---- */
+
+static void start_deadline(struct upstream *up);
+void upstream_resume(struct upstream *up);
 
 static void send_login_packet(struct upstream *up, const void *p, size_t len)
 {
@@ -152,11 +178,11 @@ static int answer_for(struct upstream *up, uint8_t out[32], size_t *len)
     return mysql_auth_answer(up->plugin, up->password, up->nonce, out, len);
 }
 
-void upstream_login(struct upstream *up, const char *user, const char *password,
-                    const char *database, uint8_t charset, uint32_t client_caps)
+/* Sends the login (or COM_CHANGE_USER) for the account, answering the
+ * greeting's nonce with the plugin it named. */
+static void start_login(struct upstream *up, const char *user, const char *password,
+                        const char *database, uint16_t charset, bool change_user)
 {
-    if (up->state != UPSTREAM_GREETED)
-        return;
     free(up->user);
     free(up->password);
     up->user = strdup(user);
@@ -166,7 +192,6 @@ void upstream_login(struct upstream *up, const char *user, const char *password,
         return;
     }
     const struct mysql_server_greeting *g = &up->greeting;
-    up->caps = ((client_caps & PASS_THROUGH_CAPS) | HOP_CAPS) & (g->caps | CLIENT_LONG_PASSWORD);
     memcpy(up->nonce, g->scramble, sizeof(up->nonce));
     /* a plugin we cannot answer is switched by the server when it matters */
     snprintf(up->plugin, sizeof(up->plugin), "%s",
@@ -176,7 +201,7 @@ void upstream_login(struct upstream *up, const char *user, const char *password,
     answer_for(up, auth, &auth_len);
     struct mysql_login l = {.caps = up->caps,
                             .max_packet = MAX_PACKET,
-                            .charset = charset,
+                            .charset = (uint8_t)charset,
                             .user = up->user,
                             .auth = auth,
                             .auth_len = auth_len,
@@ -184,11 +209,37 @@ void upstream_login(struct upstream *up, const char *user, const char *password,
                             .plugin = up->plugin};
     struct buf b;
     buf_init(&b);
-    mysql_build_login(&b, &l);
+    if (change_user)
+        mysql_build_change_user(&b, &l, charset);
+    else
+        mysql_build_login(&b, &l);
     up->state = UPSTREAM_LOGIN;
-    up->login_seq = 1;
+    up->login_seq = change_user ? 0 : 1; /* a command's exchange starts at 0 */
     send_login_packet(up, b.data, b.len);
     buf_free(&b);
+}
+
+void upstream_login(struct upstream *up, const char *user, const char *password,
+                    const char *database, uint8_t charset, uint32_t client_caps)
+{
+    if (up->state != UPSTREAM_GREETED)
+        return;
+    up->caps =
+        ((client_caps & PASS_THROUGH_CAPS) | HOP_CAPS) & (up->greeting.caps | CLIENT_LONG_PASSWORD);
+    start_login(up, user, password, database, charset, false);
+}
+
+void upstream_change_user(struct upstream *up, const char *user, const char *password,
+                          const char *database, uint16_t charset)
+{
+    if (up->state != UPSTREAM_READY) {
+        fail(up, 2013, "HY000", "the upstream MySQL server is busy or gone");
+        return;
+    }
+    mysql_asm_next(&up->in);
+    start_login(up, user, password, database, charset, true);
+    start_deadline(up);
+    upstream_resume(up);
 }
 
 static void on_auth_switch(struct upstream *up, const uint8_t *p, size_t len)
@@ -433,12 +484,17 @@ static void start_resolve(struct upstream *up, const char *hostport)
     }
 }
 
-static void open_cb(uv_timer_t *t)
+static void start_deadline(struct upstream *up)
 {
-    struct upstream *up = t->data;
     uv_timer_start(
         &up->timer, timeout_cb,
         (uint64_t)(up->client ? up->client->srv->cfg->upstream_connect_timeout : 10) * 1000, 0);
+}
+
+static void open_cb(uv_timer_t *t)
+{
+    struct upstream *up = t->data;
+    start_deadline(up);
     if (up->client)
         start_resolve(up, up->client->srv->cfg->upstream);
 }

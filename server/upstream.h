@@ -68,17 +68,31 @@ struct upstream *upstream_open(struct mysql_conn *c);
 /* The client authenticated with us: log in upstream as `user`. */
 void upstream_login(struct upstream *up, const char *user, const char *password,
                     const char *database, uint8_t charset, uint32_t client_caps);
+/* COM_CHANGE_USER on the open session (the client changed user with us);
+ * the answer comes as for a login. */
+void upstream_change_user(struct upstream *up, const char *user, const char *password,
+                          const char *database, uint16_t charset);
 /* Detaches the client and closes. */
 void upstream_close(struct upstream *up);
 bool upstream_backlogged(const struct upstream *up);
+/* A login or a command's answer is in flight. */
+bool upstream_owes_answer(const struct upstream *up);
 
 /* Writes one packet (framed from `seq`) to the upstream. */
 int upstream_write_packet(struct upstream *up, const void *payload, size_t len, uint8_t seq);
+
+/* Writes bytes as they are: a command the client framed, passed on. */
+int upstream_write_raw(struct upstream *up, const void *data, size_t len);
 
 /* Relay (upstream_relay.c). Sends a command and streams its answer to the
  * client, whose next sequence id is `client_seq`. */
 int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, uint8_t client_seq,
                      bool more_after);
+/* A command too big to hold is passed on as the client framed it (so
+ * sequence ids agree end to end): begin, then upstream_write_raw its
+ * bytes, then end, which returns 1 while its answer is still to come. */
+void upstream_pass_begin(struct upstream *up, uint8_t command);
+int upstream_pass_end(struct upstream *up);
 /* The client's LOCAL INFILE data packet, or its empty last one. */
 int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len);
 void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size_t len);
@@ -92,7 +106,11 @@ void proxy_upstream_logged_in(struct mysql_conn *c, uint16_t status);
 /* The upstream failed: refused, unreachable, or gone. */
 void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqlstate,
                            const char *msg);
-void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r);
+/* The answer ended; what the client connection sends next (a stage
+ * statement's result in a multi-statement) goes on from `client_seq`. */
+/* The upstream ended an idle session with an ERR (KILL, shutdown). */
+void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e);
+void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_t client_seq);
 void proxy_answer_infile(struct mysql_conn *c, uint8_t client_seq);
 
 #endif

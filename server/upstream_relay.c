@@ -16,6 +16,16 @@
 
 #define LOGU(level, up, ...) log_conn(level, "u", (up)->id, __VA_ARGS__)
 
+static void begin_answer(struct upstream *up, uint8_t command, uint8_t seq_delta, bool more_after)
+{
+    up->seq_delta = seq_delta;
+    up->more_after = more_after;
+    up->packet_left = 0;
+    up->carry_len = 0;
+    up->ending = up->infile = false;
+    mysql_reply_begin(&up->reply, command, up->caps);
+}
+
 int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, uint8_t client_seq,
                      bool more_after)
 {
@@ -23,12 +33,7 @@ int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, ui
         return -EINVAL;
     /* the answer's first sequence id follows the command's last chunk */
     uint8_t first_answer_seq = (uint8_t)(len / MYSQL_MAX_PACKET_CHUNK + 1);
-    up->seq_delta = (uint8_t)(client_seq - first_answer_seq);
-    up->more_after = more_after;
-    up->packet_left = 0;
-    up->carry_len = 0;
-    up->ending = up->infile = false;
-    mysql_reply_begin(&up->reply, payload[0], up->caps);
+    begin_answer(up, payload[0], (uint8_t)(client_seq - first_answer_seq), more_after);
     int rc = upstream_write_packet(up, payload, len, 0);
     if (rc < 0)
         return rc;
@@ -37,6 +42,21 @@ int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, ui
     up->state = UPSTREAM_RELAY;
     upstream_resume(up);
     return 1;
+}
+
+void upstream_pass_begin(struct upstream *up, uint8_t command)
+{
+    begin_answer(up, command, 0, false);
+    if (!mysql_reply_has_answer(command))
+        return;
+    /* an early answer (the upstream refusing the size) is relayed too */
+    up->state = UPSTREAM_RELAY;
+    upstream_resume(up);
+}
+
+int upstream_pass_end(struct upstream *up)
+{
+    return up->state == UPSTREAM_RELAY ? 1 : 0;
 }
 
 int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len)
@@ -102,11 +122,35 @@ static void finish_answer(struct upstream *up)
     }
     up->state = UPSTREAM_READY;
     if (c)
-        proxy_answer_done(c, &up->reply);
+        proxy_answer_done(c, &up->reply, (uint8_t)(up->next_seq + up->seq_delta));
+}
+
+/* Between answers the upstream speaks only to end the session: MariaDB
+ * sends an ERR when the connection is killed or the server shuts down. */
+static void unsolicited(struct upstream *up, uint8_t *base, const uint8_t *data, size_t len)
+{
+    struct mysql_err_info e;
+    uint32_t plen =
+        len >= 4 ? (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 : 0;
+    bool is_err = len >= 4 && 4 + (size_t)plen <= len && mysql_parse_err(data + 4, plen, &e) == 0;
+    free(base);
+    if (!is_err) {
+        protocol_error(up, "bytes while no answer was due");
+        return;
+    }
+    struct mysql_conn *c = up->client;
+    LOGU(LOG_INFO, up, "the upstream ended the session: %u %s", e.code, e.message);
+    upstream_close(up);
+    if (c)
+        proxy_upstream_ended(c, &e);
 }
 
 void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size_t len)
 {
+    if (up->state == UPSTREAM_READY) {
+        unsolicited(up, base, data, len);
+        return;
+    }
     if (up->state != UPSTREAM_RELAY || up->infile) {
         free(base);
         protocol_error(up, "bytes while no answer was due");
@@ -151,8 +195,9 @@ void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size
         free(base);
     if (done) {
         up->ending = false;
-        upstream_pause(up);
-        finish_answer(up);
+        if (up->infile) /* read again once the file is sent */
+            upstream_pause(up);
+        finish_answer(up); /* reading on: a session ended while idle is noticed */
     } else if (c && mysql_conn_backlogged(c)) {
         upstream_pause(up); /* resumed when the client drains */
         proxy_client_backlogged(c);

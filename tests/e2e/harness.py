@@ -70,12 +70,16 @@ class Server:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmRSS"):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
+
+    def peak_rss_kib(self):
+        """The most resident memory the process has had since it started."""
+        return self.rss_kib("VmHWM")
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Stops the server; returns its exit status."""

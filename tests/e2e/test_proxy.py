@@ -2,7 +2,11 @@
 the upstream, logins go through to it (or fail with its words), statements
 and their errors come back as the upstream sent them, and stage statements
 stay local, also between upstream statements and inside a transaction."""
+import threading
+import time
 import unittest
+
+import pymysql
 
 import rawmysql as rm
 from harness import Server, run
@@ -102,6 +106,95 @@ class Proxy(unittest.TestCase):
         self.addCleanup(s.close)
         rc, out, err = self.cli(s, "select current_user()", user="zoe", password="zpw")
         self.assertEqual((rc, out), (0, "current_user()\nother@%\n"), err)
+
+    def connect(self, s, **kw):
+        c = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", password="",
+                            autocommit=True, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    def errno_of(self, cur, sql):
+        with self.assertRaises(pymysql.err.OperationalError) as e:
+            cur.execute(sql)
+        return e.exception.args[0], e.exception.args[1]
+
+    def test_upstream_restarted_mid_session(self):
+        db = MariaDB()  # its own: the shared one stays up
+        self.addCleanup(db.close)
+        s = self.server(upstream="127.0.0.1:%d" % db.port)
+        c = self.connect(s)
+        cur = c.cursor()
+        cur.execute("CREATE STAGE keep")
+        idle = self.connect(s).cursor()
+        idle.execute("SELECT 1")
+        # a statement in flight when the upstream dies
+        got = {}
+
+        def sleeper():
+            try:
+                cur.execute("SELECT SLEEP(30)")
+            except pymysql.err.OperationalError as e:
+                got["err"] = e.args
+        t = threading.Thread(target=sleeper)
+        t.start()
+        time.sleep(0.5)
+        started = time.time()
+        db.kill()
+        t.join(20)
+        self.assertLess(time.time() - started, 10)
+        self.assertEqual(got["err"][0], 2013, got)
+        self.assertIn("Lost connection to the upstream", got["err"][1])
+        # the session goes on for stage statements; upstream ones say to reconnect
+        cur.execute("SHOW STAGES LIKE 'keep'")
+        self.assertEqual(cur.fetchone()[0], "keep")
+        cur.execute("LIST @keep")
+        self.assertEqual(cur.fetchall(), ())
+        code, msg = self.errno_of(cur, "SELECT 1")
+        self.assertEqual(code, 2006)
+        self.assertIn("reconnect", msg)
+        self.assertEqual(self.errno_of(idle, "SELECT 1")[0], 2006)  # an idle one too
+        # new logins are refused clearly while it is down
+        rc, out, err = self.cli(s, "select 1")
+        self.assertIn("Can't connect to the upstream MySQL server", err)
+        db.start()
+        fresh = self.connect(s).cursor()
+        fresh.execute("SELECT 2")
+        self.assertEqual(fresh.fetchone(), (2,))
+        fresh.execute("SHOW STAGES LIKE 'keep'")  # stages were never the upstream's
+        self.assertEqual(fresh.fetchone()[0], "keep")
+        self.assertEqual(self.errno_of(cur, "SELECT 1")[0], 2006)  # the old session stays cut
+        c.ping(reconnect=True)  # what pools do: a new session
+        cur = c.cursor()
+        cur.execute("SELECT 3")
+        self.assertEqual(cur.fetchone(), (3,))
+        self.assertIn("upstream lost", s.log())
+
+    def test_kill_ends_the_client_session_as_upstream(self):
+        s = self.server()
+        victim = self.connect(s)
+        vcur = victim.cursor()
+        vcur.execute("SELECT CONNECTION_ID()")
+        vid = vcur.fetchone()[0]
+        self.assertEqual(vid, victim.thread_id())  # our id is the upstream's
+        killer = self.connect(s).cursor()
+        killer.execute("KILL QUERY %d" % vid)  # nothing running: no effect
+        vcur.execute("SELECT 1")
+        killer.execute("KILL %d" % vid)
+        time.sleep(0.3)
+        code, msg = self.errno_of(vcur, "SELECT 1")
+        self.assertIn(code, (1927, 2013))  # MariaDB's words, or the closed socket
+        killer.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE id = %d" % vid)
+        self.assertEqual(killer.fetchone(), (0,))
+        # in flight: KILL QUERY interrupts the statement only
+        vcur = self.connect(s).cursor()
+        vcur.execute("SELECT CONNECTION_ID()")
+        vid = vcur.fetchone()[0]
+        threading.Timer(0.5, lambda: killer.execute("KILL QUERY %d" % vid)).start()
+        started = time.time()
+        self.assertEqual(self.errno_of(vcur, "SELECT SLEEP(20)")[0], 1317)  # interrupted
+        self.assertLess(time.time() - started, 10)
+        vcur.execute("SELECT 5")
+        self.assertEqual(vcur.fetchone(), (5,))
 
 
 if __name__ == "__main__":

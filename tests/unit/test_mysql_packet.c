@@ -131,6 +131,52 @@ static void test_framing(void)
     buf_free(&w);
 }
 
+/* A packet switched to passing on mid-way: the bytes kept so far, with the
+ * first header, plus every byte consumed afterwards, are the wire exactly;
+ * nothing more is kept and the limit no longer applies. */
+static void test_discard_passes_the_rest_on(void)
+{
+    size_t len = 2 * MYSQL_MAX_PACKET_CHUNK + 5;
+    struct buf payload = {0}, wire = {0}, passed = {0};
+    for (size_t i = 0; i < len; i++)
+        buf_put_u8(&payload, (uint8_t)(i * 7));
+    uint8_t seq = 0;
+    mysql_frame(&wire, payload.data, len, &seq);
+    struct mysql_asm a;
+    mysql_asm_init(&a, 32 * 1024 * 1024); /* smaller than the packet */
+    mysql_asm_expect(&a, 0);
+    size_t pos = 0, used;
+    enum mysql_asm_status st = MYSQL_ASM_NEED_MORE;
+    while (st == MYSQL_ASM_NEED_MORE && pos < wire.len) {
+        bool passing = a.discard;
+        size_t take = wire.len - pos < 65536 ? wire.len - pos : 65536;
+        st = mysql_asm_feed(&a, wire.data + pos, take, &used);
+        if (passing)
+            buf_append(&passed, wire.data + pos, used);
+        pos += used;
+        if (st == MYSQL_ASM_NEED_MORE && !a.discard && a.payload.len >= 100000) {
+            buf_append(&passed, a.hdr, 4);
+            buf_append(&passed, a.payload.data, a.payload.len);
+            mysql_asm_discard(&a);
+        }
+    }
+    CHECK_EQ(st, MYSQL_ASM_PACKET);
+    CHECK_EQ(pos, wire.len);
+    CHECK_EQ(a.last_seq, 2);
+    CHECK_EQ(a.payload.len, 0);
+    CHECK_EQ(passed.len, wire.len);
+    CHECK(memcmp(passed.data, wire.data, wire.len) == 0);
+    mysql_asm_next(&a); /* the next packet is kept again */
+    CHECK_EQ(a.discard, 0);
+    mysql_asm_expect(&a, 0);
+    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x01\x00\x00\x00x", 5, &used), MYSQL_ASM_PACKET);
+    CHECK_EQ(a.payload.len, 1);
+    mysql_asm_free(&a);
+    buf_free(&payload);
+    buf_free(&wire);
+    buf_free(&passed);
+}
+
 static void test_limits_and_sequence(void)
 {
     struct mysql_asm a;
@@ -191,6 +237,7 @@ int main(void)
 {
     test_lenenc();
     test_framing();
+    test_discard_passes_the_rest_on();
     test_limits_and_sequence();
     test_ok_err_eof();
     return test_finish("mysql_packet");

@@ -124,10 +124,41 @@ static void test_router(void)
     }
 }
 
+static void test_kill(void)
+{
+    static const struct {
+        const char *sql;
+        long id; /* -1: not a connection kill */
+    } cases[] = {
+        {"KILL 42", 42},
+        {"kill connection 7", 7},
+        {"KILL HARD CONNECTION 9", 9},
+        {"kill soft 10 ", 10},
+        {"/* c */ KILL 4294967295", 4294967295L},
+        {"KILL 4294967296", -1},
+        {"KILL 0", -1},
+        {"KILL QUERY 5", -1},
+        {"KILL QUERY ID 5", -1},
+        {"KILL USER bob", -1},
+        {"KILL 5 6", -1},
+        {"KILL 5.5", -1},
+        {"KILL @v", -1},
+        {"SELECT 1", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint32_t id = 0;
+        bool is_kill = sql_route_kill_connection(cases[i].sql, strlen(cases[i].sql), &id);
+        CHECK_EQ(is_kill, cases[i].id >= 0);
+        if (is_kill)
+            CHECK_EQ(id, (uint32_t)cases[i].id);
+    }
+}
+
 int main(void)
 {
     test_tokens();
     test_split();
     test_router();
+    test_kill();
     return test_finish("sql_lexer");
 }

@@ -1,0 +1,57 @@
+/* Proxy mode: a command too big to hold (a 32 MiB blob in an INSERT or a
+ * COM_STMT_EXECUTE) is passed on to the upstream as it arrives, so memory
+ * stays bounded whatever its size. Its first bytes decide: only a command
+ * that is plainly the upstream's is passed on; the rest are held whole
+ * (up to max_allowed_packet) and routed as usual. */
+#include "server/mysql_conn.h"
+#include "server/process.h"
+#include "server/proxy.h"
+#include "server/upstream.h"
+
+/* Bytes seen before judging, and the size from which a command is passed
+ * on: stage statements are short, so one inside a big multi-statement
+ * shows within the prefix (it is then held and split as usual). */
+#define PASS_PREFIX (64 * 1024)
+#define PASS_MIN    (1024 * 1024)
+
+void proxy_pass_consider(struct mysql_conn *c)
+{
+    struct mysql_asm *a = &c->in;
+    if (c->pass_judged || a->payload.len < PASS_PREFIX || a->declared < PASS_MIN)
+        return;
+    c->pass_judged = true;
+    if (!c->up || !proxy_command_is_upstream(c, a->payload.data, a->payload.len))
+        return;
+    uint8_t command = a->payload.data[0];
+    upstream_pass_begin(c->up, command);
+    /* the bytes so far, as they came: the first chunk's header and its start */
+    if (upstream_write_raw(c->up, a->hdr, 4) < 0 ||
+        upstream_write_raw(c->up, a->payload.data, a->payload.len) < 0) {
+        mysql_conn_close(c, "out of memory");
+        return;
+    }
+    if (command == COM_QUERY)
+        c->srv->questions++;
+    if (command == COM_STMT_PREPARE)
+        c->prepared_local = false;
+    c->command_started_ms = uv_now(c->srv->loop);
+    mysql_asm_discard(a);
+}
+
+void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len)
+{
+    /* once the upstream is gone the rest is read and dropped */
+    if (c->up && upstream_write_raw(c->up, data, len) < 0)
+        mysql_conn_close(c, "out of memory");
+}
+
+void proxy_pass_end(struct mysql_conn *c)
+{
+    if (!c->up) {
+        mysql_conn_send_err_text(c, 2013, "HY000",
+                                 "Lost connection to the upstream MySQL server during query");
+        return;
+    }
+    if (upstream_pass_end(c->up) == 1)
+        mysql_conn_async_begin(c); /* its answer ends the command */
+}
