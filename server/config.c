@@ -50,6 +50,11 @@ static int check_on_off(const char *v)
     return strcasecmp(v, "on") == 0 || strcasecmp(v, "off") == 0 ? 0 : -1;
 }
 
+static int check_upstream_tls(const char *v)
+{
+    return strcmp(v, "off") == 0 || strcmp(v, "on") == 0 || strcmp(v, "verify") == 0 ? 0 : -1;
+}
+
 static int check_upstream(const char *v)
 {
     return *v == 0 ? 0 : check_address(v);
@@ -82,6 +87,10 @@ static const struct option_def options[] = {
      "password for the upstream"},
     {"upstream_connect_timeout", OPT_LONG, OFF(upstream_connect_timeout), "10", "seconds 1..300",
      NULL, 1, 300, "deadline to reach and log in to the upstream"},
+    {"upstream_tls", OPT_STRING, OFF(upstream_tls), "off", "off, on or verify", check_upstream_tls,
+     0, 0, "TLS to the upstream: on encrypts, verify also checks its certificate and name"},
+    {"upstream_tls_ca", OPT_STRING, OFF(upstream_tls_ca), "", "a PEM file", NULL, 0, 0,
+     "CAs for upstream_tls = verify (default: the system's)"},
     {"tls_cert", OPT_STRING, OFF(tls_cert), "", "a PEM file", NULL, 0, 0,
      "TLS certificate (default: self-signed, generated into the data dir)"},
     {"tls_key", OPT_STRING, OFF(tls_key), "", "a PEM file", NULL, 0, 0, "TLS private key"},

@@ -77,6 +77,12 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
         if (mysql_tls && http_tls)
             SSL_CTX_up_ref(ctx);
     }
+    if (strcmp(cfg->upstream_tls, "off") != 0 && cfg->upstream[0]) {
+        srv->upstream_tls_ctx =
+            tls_cert_client_ctx(strcmp(cfg->upstream_tls, "verify") == 0, cfg->upstream_tls_ca);
+        if (!srv->upstream_tls_ctx)
+            return -1;
+    }
     return stage_store_init(srv); /* last: it opens loop handles */
 }
 
@@ -123,15 +129,18 @@ void server_connection_gone(struct server *srv)
     finish_if_idle(srv);
 }
 
-/* Closes connections with nothing in flight; busy ones finish first. */
+/* Closes connections with nothing in flight; a command in flight (waiting
+ * for storage or the upstream, a LOCAL INFILE, a big command being passed
+ * on) finishes first and its connection closes when it ends. */
 static void close_idle_connections(struct server *srv, bool force)
 {
     struct list_node *n, *tmp;
     LIST_FOREACH_SAFE (n, tmp, &srv->mysql_conns) {
         struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
-        if (force || (c->write_pending == 0 && c->unread.len == 0))
+        bool in_flight = c->busy || c->state == MYSQL_CONN_INFILE || c->in.discard;
+        if (force || (!in_flight && c->write_pending == 0 && c->unread.len == 0))
             mysql_conn_close(c, "server shutdown");
-        else
+        else if (!in_flight)
             mysql_conn_close_after_flush(c, "server shutdown");
     }
     http_conn_close_all(srv, force);
@@ -237,5 +246,7 @@ void server_free(struct server *srv)
         SSL_CTX_free(srv->tls_ctx);
     if (srv->http_tls_ctx)
         SSL_CTX_free(srv->http_tls_ctx);
+    if (srv->upstream_tls_ctx)
+        SSL_CTX_free(srv->upstream_tls_ctx);
     buf_free(&srv->scratch);
 }

@@ -25,8 +25,9 @@ struct server {
     struct config *cfg;
     struct user_table users;
     struct catalog catalog;
-    SSL_CTX *tls_ctx;      /* NULL: TLS not offered on the MySQL port */
-    SSL_CTX *http_tls_ctx; /* NULL: the HTTP listener speaks plain HTTP */
+    SSL_CTX *tls_ctx;          /* NULL: TLS not offered on the MySQL port */
+    SSL_CTX *http_tls_ctx;     /* NULL: the HTTP listener speaks plain HTTP */
+    SSL_CTX *upstream_tls_ctx; /* NULL: plain TCP to the upstream */
     uv_tcp_t mysql_listener;
     uv_tcp_t http_listener;
     bool mysql_listening;

@@ -73,8 +73,10 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
         return;
     if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_INFILE) {
         /* before the login completed: refuse it with the upstream's words
-         * (in place of the greeting, when that has not gone out yet) */
-        mysql_conn_send_err_text(c, code, sqlstate, msg);
+         * (in place of the greeting, when that has not gone out yet). Codes
+         * of 2000 and up are the client library's own: libmariadb takes
+         * one from a server at login for a malformed packet. */
+        mysql_conn_send_err_text(c, code >= 2000 ? 1105 : code, sqlstate, msg);
         mysql_conn_close_after_flush(c, "upstream refused or unreachable");
         if (c->busy)
             mysql_conn_async_end(c);

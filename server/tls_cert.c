@@ -142,6 +142,24 @@ static int ensure_self_signed(const char *data_dir, char *cert_path, char *key_p
     return rc;
 }
 
+/* What both sides share: TLS 1.2 or later, no renegotiation. */
+static SSL_CTX *new_ctx(const SSL_METHOD *method)
+{
+    SSL_CTX *ctx = SSL_CTX_new(method);
+    if (!ctx) {
+        log_ssl_error("cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* Idle TLS connections should not keep 2 x 16 KiB record buffers. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    /* MySQL sessions are not resumed: a session cache would only hold
+     * memory for every connection ever made. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    return ctx;
+}
+
 SSL_CTX *tls_cert_server_ctx(const char *cert_file, const char *key_file, const char *data_dir)
 {
     char cert_path[4096], key_path[4096];
@@ -151,18 +169,9 @@ SSL_CTX *tls_cert_server_ctx(const char *cert_file, const char *key_file, const 
         cert_file = cert_path;
         key_file = key_path;
     }
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx) {
-        log_ssl_error("cannot create a TLS context");
+    SSL_CTX *ctx = new_ctx(TLS_server_method());
+    if (!ctx)
         return NULL;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    /* Idle TLS connections should not keep 2 x 16 KiB record buffers. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-    /* MySQL clients do not resume TLS sessions: a session cache and tickets
-     * would only hold memory for every connection ever made. */
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 0);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         log_ssl_error("cannot load the TLS certificate");
@@ -174,6 +183,24 @@ SSL_CTX *tls_cert_server_ctx(const char *cert_file, const char *key_file, const 
         SSL_CTX_check_private_key(ctx) != 1) {
         log_ssl_error("cannot load the TLS private key");
         log_error("key file: %s", key_file);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+SSL_CTX *tls_cert_client_ctx(bool verify, const char *ca_file)
+{
+    SSL_CTX *ctx = new_ctx(TLS_client_method());
+    if (!ctx || !verify)
+        return ctx;
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    int ok = *ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+                      : SSL_CTX_set_default_verify_paths(ctx);
+    if (ok != 1) {
+        log_ssl_error("cannot load the CAs for the upstream");
+        if (*ca_file)
+            log_error("CA file: %s", ca_file);
         SSL_CTX_free(ctx);
         return NULL;
     }

@@ -19,7 +19,6 @@
 #define LOGU(level, up, ...) log_conn(level, "u", (up)->id, __VA_ARGS__)
 
 #define LOGIN_PACKET_LIMIT 65536
-#define READ_BUF_SIZE      (64 * 1024)
 #define WRITE_HIGH_WATER   (1024 * 1024)
 #define MAX_PACKET         (1024u * 1024 * 1024)
 
@@ -49,6 +48,8 @@ static void up_release(struct upstream *up)
     if (--up->handles_open > 0)
         return;
     mysql_asm_free(&up->in);
+    tls_filter_free(up->tls);
+    free(up->login_database);
     if (up->password)
         memset(up->password, 0, strlen(up->password));
     free(up->user);
@@ -61,10 +62,33 @@ static void up_closed_cb(uv_handle_t *h)
     up_release(h->data);
 }
 
+/* A logged-in session with nothing in flight ends with COM_QUIT, so the
+ * server counts a goodbye and not an aborted client. Best effort: written
+ * now or not at all, as the handle closes next. */
+static void say_goodbye(struct upstream *up)
+{
+    static const uint8_t quit[5] = {1, 0, 0, 0, COM_QUIT};
+    uint8_t cipher[256];
+    uv_buf_t b = uv_buf_init((char *)quit, sizeof(quit));
+    if (up->tls) {
+        size_t n = 0;
+        if (tls_filter_write(up->tls, quit, sizeof(quit)) == 0) {
+            tls_filter_shutdown(up->tls); /* close_notify after it */
+            if (tls_filter_pending_output(up->tls) <= sizeof(cipher))
+                n = tls_filter_take_output(up->tls, cipher, sizeof(cipher));
+        }
+        b = uv_buf_init((char *)cipher, (unsigned)n);
+    }
+    if (b.len > 0 && up->write_pending == 0)
+        uv_try_write((uv_stream_t *)&up->tcp, &b, 1);
+}
+
 void upstream_close(struct upstream *up)
 {
     if (!up || up->state == UPSTREAM_CLOSING)
         return;
+    if (up->state == UPSTREAM_READY)
+        say_goodbye(up);
     LOGU(LOG_DEBUG, up, "upstream closing");
     up->state = UPSTREAM_CLOSING;
     up->client = NULL;
@@ -117,9 +141,22 @@ bool upstream_backlogged(const struct upstream *up)
     return up->write_pending >= WRITE_HIGH_WATER;
 }
 
-/* Hands `data` (malloc'd; freed once written) to the socket. */
-static int submit(struct upstream *up, uint8_t *data, size_t len)
+int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len)
 {
+    size_t off = 0;
+    if (up->write_pending == 0) { /* written now: no request, no poll change */
+        uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
+        int n = uv_try_write((uv_stream_t *)&up->tcp, &now, 1);
+        if (n < 0 && n != UV_EAGAIN) {
+            free(data);
+            return n;
+        }
+        off = n > 0 ? (size_t)n : 0;
+        if (off == len) {
+            free(data);
+            return 0;
+        }
+    }
     struct up_write *w = malloc(sizeof(*w));
     if (!w) {
         free(data);
@@ -127,15 +164,26 @@ static int submit(struct upstream *up, uint8_t *data, size_t len)
     }
     w->up = up;
     w->data = data;
-    w->len = len;
-    up->write_pending += len;
-    uv_buf_t ub = uv_buf_init((char *)data, (unsigned)len);
+    w->len = len - off;
+    up->write_pending += len - off;
+    uv_buf_t ub = uv_buf_init((char *)data + off, (unsigned)(len - off));
     int rc = uv_write(&w->req, (uv_stream_t *)&up->tcp, &ub, 1, write_cb);
     if (rc < 0) {
-        up->write_pending -= len;
+        up->write_pending -= len - off;
         free(data);
         free(w);
     }
+    return rc;
+}
+
+/* Hands `data` (malloc'd; freed once written) to the socket, through TLS
+ * when it is on. */
+static int submit(struct upstream *up, uint8_t *data, size_t len)
+{
+    if (!up->tls)
+        return upstream_send_wire(up, data, len);
+    int rc = upstream_tls_send(up, data, len);
+    free(data);
     return rc;
 }
 
@@ -178,10 +226,7 @@ static int answer_for(struct upstream *up, uint8_t out[32], size_t *len)
     return mysql_auth_answer(up->plugin, up->password, up->nonce, out, len);
 }
 
-/* Sends the login (or COM_CHANGE_USER) for the account, answering the
- * greeting's nonce with the plugin it named. */
-static void start_login(struct upstream *up, const char *user, const char *password,
-                        const char *database, uint16_t charset, bool change_user)
+static int set_account(struct upstream *up, const char *user, const char *password)
 {
     free(up->user);
     free(up->password);
@@ -189,8 +234,16 @@ static void start_login(struct upstream *up, const char *user, const char *passw
     up->password = strdup(password ? password : "");
     if (!up->user || !up->password) {
         fail(up, 1105, "HY000", "out of memory");
-        return;
+        return -ENOMEM;
     }
+    return 0;
+}
+
+/* Sends the login (or COM_CHANGE_USER) for the account, answering the
+ * greeting's nonce with the plugin it named; `seq` is its sequence id. */
+static void start_login(struct upstream *up, const char *database, uint16_t charset,
+                        bool change_user, uint8_t seq)
+{
     const struct mysql_server_greeting *g = &up->greeting;
     memcpy(up->nonce, g->scramble, sizeof(up->nonce));
     /* a plugin we cannot answer is switched by the server when it matters */
@@ -214,9 +267,43 @@ static void start_login(struct upstream *up, const char *user, const char *passw
     else
         mysql_build_login(&b, &l);
     up->state = UPSTREAM_LOGIN;
-    up->login_seq = change_user ? 0 : 1; /* a command's exchange starts at 0 */
+    up->login_seq = seq;
     send_login_packet(up, b.data, b.len);
     buf_free(&b);
+}
+
+/* TLS first: SSLRequest, the handshake, then the login (upstream_tls_ready). */
+static void start_tls(struct upstream *up, SSL_CTX *ctx, const char *database, uint8_t charset)
+{
+    if (!(up->greeting.caps & CLIENT_SSL)) {
+        fail(up, 2026, "HY000",
+             "the upstream MySQL server does not offer TLS (upstream_tls is on)");
+        return;
+    }
+    up->caps |= CLIENT_SSL;
+    up->login_charset = charset;
+    up->login_database = database ? strdup(database) : NULL;
+    struct buf b;
+    buf_init(&b);
+    mysql_build_ssl_request(&b, up->caps, MAX_PACKET, charset);
+    int rc = b.oom ? -ENOMEM : upstream_write_packet(up, b.data, b.len, 1);
+    buf_free(&b);
+    if (rc < 0 || (database && !up->login_database)) {
+        fail(up, 2026, "HY000", "cannot start TLS with the upstream MySQL server");
+        return;
+    }
+    up->state = UPSTREAM_TLS;
+    const char *addr = up->client ? up->client->srv->cfg->upstream : "";
+    if (upstream_tls_begin(up, ctx, addr) < 0)
+        fail(up, 2026, "HY000", "cannot start TLS with the upstream MySQL server");
+}
+
+void upstream_tls_ready(struct upstream *up)
+{
+    LOGU(LOG_DEBUG, up, "TLS with the upstream: %s", tls_filter_version(up->tls));
+    start_login(up, up->login_database, up->login_charset, false, 2);
+    free(up->login_database);
+    up->login_database = NULL;
 }
 
 void upstream_login(struct upstream *up, const char *user, const char *password,
@@ -226,7 +313,17 @@ void upstream_login(struct upstream *up, const char *user, const char *password,
         return;
     up->caps =
         ((client_caps & PASS_THROUGH_CAPS) | HOP_CAPS) & (up->greeting.caps | CLIENT_LONG_PASSWORD);
-    start_login(up, user, password, database, charset, false);
+    if (database && *database) /* the SSLRequest must carry the login's flags */
+        up->caps |= CLIENT_CONNECT_WITH_DB;
+    else
+        up->caps &= ~CLIENT_CONNECT_WITH_DB;
+    if (set_account(up, user, password) < 0)
+        return;
+    SSL_CTX *tls = up->client ? up->client->srv->upstream_tls_ctx : NULL;
+    if (tls)
+        start_tls(up, tls, database, charset);
+    else
+        start_login(up, database, charset, false, 1);
 }
 
 void upstream_change_user(struct upstream *up, const char *user, const char *password,
@@ -236,8 +333,10 @@ void upstream_change_user(struct upstream *up, const char *user, const char *pas
         fail(up, 2013, "HY000", "the upstream MySQL server is busy or gone");
         return;
     }
+    if (set_account(up, user, password) < 0)
+        return;
     mysql_asm_next(&up->in);
-    start_login(up, user, password, database, charset, true);
+    start_login(up, database, charset, true, 0); /* a command: its exchange starts at 0 */
     start_deadline(up);
     upstream_resume(up);
 }
@@ -373,8 +472,8 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
     (void)h;
     (void)suggested;
-    char *p = malloc(UPSTREAM_HEADROOM + READ_BUF_SIZE);
-    *b = uv_buf_init(p ? p + UPSTREAM_HEADROOM : NULL, p ? READ_BUF_SIZE : 0);
+    char *p = malloc(UPSTREAM_HEADROOM + UPSTREAM_READ_SIZE);
+    *b = uv_buf_init(p ? p + UPSTREAM_HEADROOM : NULL, p ? UPSTREAM_READ_SIZE : 0);
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
@@ -388,12 +487,31 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
                  nread == UV_EOF ? "it closed the connection" : uv_strerror((int)nread));
         return;
     }
-    if (up->state == UPSTREAM_READY || up->state == UPSTREAM_RELAY) {
-        upstream_relay_read(up, base, (uint8_t *)b->base, (size_t)nread);
+    if (up->tls) {
+        int rc = upstream_tls_received(up, (const uint8_t *)b->base, (size_t)nread);
+        free(base);
+        if (rc == -ECONNRESET && up->state != UPSTREAM_CLOSING)
+            fail(up, 2013, "HY000", "Lost connection to the upstream MySQL server (TLS closed)");
+        else if (rc < 0 && up->state != UPSTREAM_CLOSING)
+            fail(up, 2026, "HY000", "TLS with the upstream MySQL server failed: %s",
+                 tls_filter_error(up->tls));
         return;
     }
-    login_feed(up, (const uint8_t *)b->base, (size_t)nread);
-    free(base);
+    upstream_deliver(up, base, (uint8_t *)b->base, (size_t)nread);
+}
+
+void upstream_deliver(struct upstream *up, uint8_t *base, uint8_t *data, size_t len)
+{
+    if (up->state == UPSTREAM_READY || up->state == UPSTREAM_RELAY) {
+        upstream_relay_read(up, base, data, len);
+        return;
+    }
+    if (up->state == UPSTREAM_CLOSING || up->state == UPSTREAM_TLS)
+        free(base);
+    else {
+        login_feed(up, data, len);
+        free(base);
+    }
 }
 
 void upstream_resume(struct upstream *up)

@@ -15,6 +15,7 @@
 #include "protocol/mysql_login.h"
 #include "protocol/mysql_packet.h"
 #include "protocol/mysql_reply.h"
+#include "protocol/tls_filter.h"
 
 struct mysql_conn;
 
@@ -22,6 +23,7 @@ enum upstream_state {
     UPSTREAM_CONNECTING, /* TCP connect in flight */
     UPSTREAM_GREETING,   /* waiting for the server's greeting */
     UPSTREAM_GREETED,    /* greeting read; the client is authenticating with us */
+    UPSTREAM_TLS,        /* SSLRequest sent; the TLS handshake runs */
     UPSTREAM_LOGIN,      /* our HandshakeResponse sent; authentication exchange */
     UPSTREAM_READY,      /* logged in, no command in flight */
     UPSTREAM_RELAY,      /* a command's answer is streaming to the client */
@@ -30,7 +32,9 @@ enum upstream_state {
 
 /* Room kept in front of each read buffer for the bytes of a packet header
  * and prefix that straddled the previous read. */
-#define UPSTREAM_HEADROOM 64
+#define UPSTREAM_HEADROOM  64
+/* Bytes read at once (and decrypted at once with TLS). */
+#define UPSTREAM_READ_SIZE (64 * 1024)
 
 struct upstream {
     uv_tcp_t tcp;
@@ -47,7 +51,10 @@ struct upstream {
     uint8_t login_seq;   /* next sequence id while logging in */
     char plugin[64];     /* the plugin the exchange is on */
     uint8_t nonce[MYSQL_SCRAMBLE_LEN];
-    char *user, *password; /* the upstream account */
+    char *user, *password;  /* the upstream account */
+    struct tls_filter *tls; /* NULL: plain TCP */
+    char *login_database;   /* kept for the login while TLS starts */
+    uint8_t login_charset;
     bool reading;
     size_t write_pending; /* bytes handed to uv_write */
     /* relay (upstream_relay.c) */
@@ -83,6 +90,20 @@ int upstream_write_packet(struct upstream *up, const void *payload, size_t len, 
 
 /* Writes bytes as they are: a command the client framed, passed on. */
 int upstream_write_raw(struct upstream *up, const void *data, size_t len);
+
+/* The socket's side (upstream.c): bytes as they go on the wire, and
+ * plaintext received (for the login or the relay); both take `data`. */
+int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len);
+void upstream_deliver(struct upstream *up, uint8_t *base, uint8_t *data, size_t len);
+/* The TLS handshake is done: the login follows. */
+void upstream_tls_ready(struct upstream *up);
+
+/* TLS (upstream_tls.c): starts the client handshake (checking the name in
+ * `addr` when the context verifies), encrypts and sends, and decrypts what
+ * arrived; the last returns -EPROTO when TLS failed. */
+int upstream_tls_begin(struct upstream *up, SSL_CTX *ctx, const char *addr);
+int upstream_tls_send(struct upstream *up, const uint8_t *plain, size_t len);
+int upstream_tls_received(struct upstream *up, const uint8_t *cipher, size_t len);
 
 /* Relay (upstream_relay.c). Sends a command and streams its answer to the
  * client, whose next sequence id is `client_seq`. */

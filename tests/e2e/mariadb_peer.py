@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 
+from harness import make_ca
 from s3peer import free_port
 
 USER, PASSWORD = "test", "testpass"
@@ -111,3 +112,14 @@ class MariaDB:
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def mariadb_with_tls(test):
+    """A MariaDB offering TLS with a certificate (for 127.0.0.1 and localhost)
+    from a fresh CA, removed when `test` ends. Returns (MariaDB, CA file)."""
+    tmp = tempfile.mkdtemp(prefix="sp-mdb-ca-", dir="/tmp")
+    test.addCleanup(shutil.rmtree, tmp, True)
+    ca, crt, key = make_ca(tmp)
+    db = MariaDB(extra_args=["--ssl-cert=" + crt, "--ssl-key=" + key, "--ssl-ca=" + ca])
+    test.addCleanup(db.close)
+    return db, ca

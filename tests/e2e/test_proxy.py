@@ -2,6 +2,9 @@
 the upstream, logins go through to it (or fail with its words), statements
 and their errors come back as the upstream sent them, and stage statements
 stay local, also between upstream statements and inside a transaction."""
+import os
+import shutil
+import tempfile
 import threading
 import time
 import unittest
@@ -9,8 +12,8 @@ import unittest
 import pymysql
 
 import rawmysql as rm
-from harness import Server, run
-from mariadb_peer import PASSWORD, USER, MariaDB
+from harness import BINARY, Server, make_ca, run
+from mariadb_peer import PASSWORD, USER, MariaDB, mariadb_with_tls
 from s3peer import free_port
 
 
@@ -195,6 +198,73 @@ class Proxy(unittest.TestCase):
         self.assertLess(time.time() - started, 10)
         vcur.execute("SELECT 5")
         self.assertEqual(vcur.fetchone(), (5,))
+
+    def aborted_clients(self):
+        return int(self.db.sql("SHOW GLOBAL STATUS LIKE 'Aborted_clients'").split()[-1])
+
+    def test_shutdown_closes_both_sides_cleanly(self):
+        s = self.server()
+        before = self.aborted_clients()
+        quitter = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+        quitter.cursor().execute("SELECT 1")
+        quitter.close()  # COM_QUIT goes upstream too
+        idle = self.connect(s)
+        idle.cursor().execute("SELECT 1")
+        busy = self.connect(s).cursor()
+        got = {}
+        t = threading.Thread(target=lambda: got.update(r=busy.execute("SELECT SLEEP(2), 'done'")
+                                                        and busy.fetchone()))
+        t.start()
+        time.sleep(0.5)
+        self.assertEqual(s.stop(), 0)  # waits for the statement in flight
+        t.join(10)
+        self.assertEqual(got["r"], (0, "done"))
+        with self.assertRaises(pymysql.err.OperationalError):
+            idle.cursor().execute("SELECT 1")
+        time.sleep(0.3)
+        self.assertEqual(self.aborted_clients(), before)  # every upstream session said goodbye
+        self.assertEqual(self.db.sql("SELECT COUNT(*) FROM information_schema.processlist "
+                                     "WHERE user = 'test' AND id <> CONNECTION_ID()"),
+                         "COUNT(*)\n0\n")
+
+    def test_tls_to_the_upstream(self):
+        db, ca = mariadb_with_tls(self)
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        for mode, host in (("on", "127.0.0.1"), ("verify", "127.0.0.1"), ("verify", "localhost")):
+            with self.subTest(mode=mode, host=host):
+                s = self.server("--upstream-tls", mode, "--upstream-tls-ca", ca,
+                                upstream="%s:%d" % (host, db.port))
+                rc, out, err = self.cli(s, "show session status like 'Ssl_version'; "
+                                           "select count(*) from shop.seq_1_to_100000; show stages")
+                self.assertEqual(rc, 0, err)
+                self.assertIn("Ssl_version\tTLSv1.", out)  # the upstream session is encrypted
+                self.assertIn("100000", out)
+        c = self.connect(s, database="shop", max_allowed_packet=64 << 20)
+        cur = c.cursor()
+        cur.execute("CREATE TABLE tb (v LONGBLOB)")
+        blob = os.urandom(5 << 20)  # passed on as it arrives, through TLS
+        cur.execute("INSERT INTO tb VALUES (%s)", (blob,))
+        cur.execute("SELECT v FROM tb")
+        self.assertTrue(cur.fetchone()[0] == blob)
+        # a certificate the CAs do not vouch for, and an upstream without TLS
+        other = os.path.join(tmp, "other")
+        os.mkdir(other)
+        other_ca = make_ca(other)[0]
+        s = self.server("--upstream-tls", "verify", "--upstream-tls-ca", other_ca,
+                        upstream="127.0.0.1:%d" % db.port)
+        rc, out, err = self.cli(s, "select 1")
+        self.assertIn("TLS with the upstream MySQL server failed", err)
+        self.assertIn("certificate verify failed", err)
+        s = self.server("--upstream-tls", "on")
+        rc, out, err = self.cli(s, "select 1")
+        self.assertIn("does not offer TLS", err)
+        rc, out, err = run([BINARY, "--upstream", "127.0.0.1:1", "--upstream-tls", "verify",
+                            "--upstream-tls-ca", os.path.join(tmp, "missing.pem"), "--data-dir",
+                            os.path.join(tmp, "d"), "--mysql-listen", "127.0.0.1:0",
+                            "--http-listen", "127.0.0.1:0"])
+        self.assertNotEqual(rc, 0)  # refuses to start
+        self.assertIn("missing.pem", err)
 
 
 if __name__ == "__main__":

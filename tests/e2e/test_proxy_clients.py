@@ -185,6 +185,20 @@ class ProxyClients(unittest.TestCase):
         if not SANITIZED:
             self.assertLess(s.peak_rss_kib(), 24 * 1024)
 
+    def test_sysbench_oltp_read_only_without_errors(self):
+        sb = ["sysbench", "oltp_read_only", "--db-driver=mysql", "--mysql-host=127.0.0.1",
+              "--mysql-port=%d" % self.s.mysql_port, "--mysql-user=root", "--mysql-password=",
+              "--mysql-db=shop", "--tables=2", "--table-size=10000"]
+        rc, out, err = run(sb + ["prepare"], timeout=300)  # its DDL and inserts go through us too
+        self.assertEqual(rc, 0, out + err)
+        rc, out, err = run(sb + ["--threads=4", "--time=5", "run"], timeout=120)
+        self.assertEqual(rc, 0, out + err)
+        stats = dict(line.strip().split(":", 1) for line in out.splitlines()
+                     if line.strip().startswith(("transactions:", "ignored errors:", "reconnects:")))
+        self.assertEqual(stats["ignored errors"].split()[0], "0", out)
+        self.assertEqual(stats["reconnects"].split()[0], "0", out)
+        self.assertGreater(int(stats["transactions"].split()[0]), 100, out)
+
     def test_node_mysql2_and_mariadb(self):
         env = dict(os.environ, SP_PROXY_PORT=str(self.s.mysql_port), SP_DB_PORT=str(self.db.port))
         rc, out, err = run(["node", "--test", os.path.join(HERE, "node", "test_proxy_drivers.mjs")],

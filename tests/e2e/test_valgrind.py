@@ -1,17 +1,21 @@
 """The end-to-end path under valgrind: TLS and plain logins with both
 plugins, set-up statements, prepared statements, COM_CHANGE_USER, KILL,
-bad packets, HTTP uploads and downloads, S3 stages and shutdown, with no
-memory errors and no leaks."""
+bad packets, HTTP uploads and downloads, S3 stages, proxy mode and shutdown,
+with no memory errors and no leaks."""
 import os
 import shutil
 import socket
 import struct
+import tempfile
+import threading
+import time
 import unittest
 
 import pymysql
 
 import rawmysql as rm
 from harness import Server, run
+from mariadb_peer import PASSWORD, USER, MariaDB, mariadb_with_tls
 from s3peer import S3Server, free_port, stage_sql
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
@@ -114,6 +118,98 @@ class Valgrind(unittest.TestCase):
         rc, out, err = run(["curl", "-sS", url + "/v1/stages/up/files/a?x", "-H", "X: " + "y" * 20000],
                            timeout=120)
         self.assertEqual(rc, 0, err)
+
+    def test_proxy_path_is_clean(self):
+        db, ca = mariadb_with_tls(self)
+        up = ["--upstream", "127.0.0.1:%d" % db.port, "--upstream-user", USER, "--upstream-password",
+              PASSWORD]
+        s = Server(wrapper=VALGRIND, args=up + ["--upstream-tls", "verify", "--upstream-tls-ca", ca])
+        try:  # TLS to the upstream
+            conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", database="mysql",
+                                   max_allowed_packet=64 << 20)
+            cur = conn.cursor()
+            cur.execute("select %s", (b"x" * (2 << 20),))
+            self.assertEqual(len(cur.fetchone()[0]), 2 << 20)
+            cur.execute("show session status like 'Ssl_version'")
+            self.assertTrue(cur.fetchone()[1].startswith("TLSv1"))
+            conn.close()
+            half = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+        finally:
+            code = s.stop(timeout=120)
+            log = s.log()
+            s.close()
+        self.assertEqual(code, 0, log[-6000:])
+        s = Server(wrapper=VALGRIND, args=up)
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        try:
+            csv = os.path.join(tmp, "r.csv")
+            with open(csv, "w") as f:
+                f.write("".join("%d,x%d\n" % (i, i) for i in range(20000)))
+            rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "--local-infile=1",
+                                "shop", "-e", "create table v (id int primary key, s varchar(9)); "
+                                "load data local infile '%s' into table v fields terminated by ','; "
+                                "create stage vg; select count(*) from v; show stages; select 1; "
+                                "select * from nope" % csv], timeout=180)
+            self.assertIn("ERROR 1146", err)
+            self.assertIn("20000", out)
+            conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", database="shop",
+                                   client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS,
+                                   max_allowed_packet=64 << 20)
+            cur = conn.cursor()
+            cur.execute("create table b (v longblob)")
+            cur.execute("insert into b values (%s)", (os.urandom(3 << 20),))  # passed on as it comes
+            cur.execute("select length(v) from b")
+            self.assertEqual(cur.fetchall(), ((3 << 20,),))
+            cur.execute("select 1; list @vg; select 2")
+            while cur.nextset():
+                pass
+            c = rm.Conn(s.mysql_port, timeout=60)
+            self.assertEqual(c.login(user="root")[0], 0)
+            def prepare(sql):
+                c.command(b"\x16" + sql)
+                ok = c.read_packet()
+                stmt, ncols, nparams = struct.unpack_from("<IHH", ok, 1)
+                for n in (nparams, ncols):
+                    for _ in range(n + 1 if n else 0):  # definitions and their EOF
+                        c.read_packet()
+                return stmt
+            stmt_id = prepare(b"select ? as a")  # an upstream prepared statement
+            self.assertGreaterEqual(prepare(b"list @vg"), 0x80000000)  # a local one
+            c.command(b"\x19" + struct.pack("<I", stmt_id))  # COM_STMT_CLOSE
+            c.command(b"\x11root\0\0shop\0" + struct.pack("<H", 45) + b"caching_sha2_password\0")
+            p = c.read_packet()  # COM_CHANGE_USER, upstream too
+            if p[:2] == b"\x01\x03":
+                p = c.read_packet()
+            self.assertEqual(p[0], 0x00, p)
+            victim = rm.Conn(s.mysql_port, timeout=60)
+            victim.login(user="root")
+            c.query("KILL %d" % victim.greeting["id"])
+            self.assertEqual(c.read_result()[0], "ok")
+            c.query("select seq from seq_1_to_100000")  # left unread: closed mid-answer
+            time.sleep(0.5)
+            c.close()
+            conn.ping()
+            busy = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+            t = threading.Thread(target=lambda: self.assertRaises(pymysql.err.OperationalError,
+                                                                  busy.cursor().execute, "select sleep(30)"))
+            t.start()
+            time.sleep(1)
+            db.kill()  # in flight, and idle sessions, lose their upstream
+            t.join(60)
+            cur.execute("show stages")
+            with self.assertRaises(pymysql.err.OperationalError):
+                cur.execute("select 1")
+            db.start()
+            conn2 = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
+            conn2.cursor().execute("select 1")
+            half = rm.Conn(s.mysql_port, timeout=60)  # open, upstream session too, at shutdown
+            half.login(user="root")
+        finally:
+            code = s.stop(timeout=120)
+            log = s.log()
+            s.close()
+        self.assertEqual(code, 0, log[-6000:])
 
     def test_s3_path_is_clean(self):
         """PutObject and multipart uploads, paged LIST, ranged GetObject,

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# sysbench oltp_point_select and oltp_read_only at 4 and 16 threads against
+# a throwaway MariaDB: straight to it, through stageproxy (proxy mode), and
+# through a plain socat relay with TCP_NODELAY, alternating in each round.
+# Reports median queries/s and p95 latency of RUNS rounds, and the ratios.
+# Usage: bench/proxy/run.sh [RUNS] [SECONDS]    # defaults 3 and 10
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. bench/lib.sh
+RUNS=${1:-3}
+SECS=${2:-10}
+command -v sysbench >/dev/null && command -v socat >/dev/null && command -v mariadbd >/dev/null ||
+    scripts/setup.sh deps >/dev/null
+[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
+DB_PID= SP_PID= SOCAT_PID=
+bench_work proxy DB_PID SP_PID SOCAT_PID
+
+wait_for() { # FILE PATTERN
+    for _ in $(seq 600); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for '$2' in $1" >&2
+    exit 1
+}
+
+DB_PORT=$(free_port)
+cat >"$WORK/init.sql" <<'SQL'
+FLUSH PRIVILEGES;
+CREATE USER 'test'@'%' IDENTIFIED BY 'testpass';
+GRANT ALL ON *.* TO 'test'@'%';
+CREATE DATABASE sbtest;
+SQL
+mariadb-install-db --no-defaults --datadir="$WORK/db" --user=root --auth-root-authentication-method=socket \
+    --skip-test-db --skip-name-resolve --extra-file="$WORK/init.sql" >"$WORK/install.log" 2>&1
+mariadbd --no-defaults --datadir="$WORK/db" --user=root --socket="$WORK/db.sock" \
+    --pid-file="$WORK/db.pid" --log-error="$WORK/db.log" --port="$DB_PORT" --bind-address=127.0.0.1 \
+    --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=256M --max-connections=200 &
+DB_PID=$!
+wait_for "$WORK/db.log" "ready for connections"
+
+build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+    --upstream "127.0.0.1:$DB_PORT" --upstream-user test --upstream-password testpass \
+    --max-connections 200 2>"$WORK/sp.log" &
+SP_PID=$!
+wait_for "$WORK/sp.log" "MySQL listening"
+SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+
+SOCAT_PORT=$(free_port)
+socat "TCP-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$DB_PORT,nodelay" &
+SOCAT_PID=$!
+sleep 0.3
+
+sb() { # TARGET TEST THREADS [sysbench args...]
+    local port user pw
+    case $1 in
+    direct) port=$DB_PORT user=test pw=testpass ;;
+    stageproxy) port=$SP_PORT user=root pw= ;;
+    socat) port=$SOCAT_PORT user=test pw=testpass ;;
+    esac
+    sysbench "$2" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user="$user" \
+        --mysql-password="$pw" --mysql-db=sbtest --tables=4 --table-size=100000 --threads="$3" "${@:4}"
+}
+
+sb direct oltp_read_only 4 prepare >/dev/null
+declare -A qps p95
+for run in $(seq "$RUNS"); do
+    for test in oltp_point_select oltp_read_only; do
+        for threads in 4 16; do
+            for target in direct stageproxy socat; do
+                out=$(sb "$target" "$test" "$threads" --time="$SECS" --percentile=95 run)
+                if ! grep -q 'ignored errors: *0 ' <<<"$out"; then
+                    echo "$target $test $threads: errors" >&2
+                    echo "$out" >&2
+                    exit 1
+                fi
+                k="$test $threads $target"
+                qps[$k]+="$(awk '/queries:/ {gsub(/[(]/, "", $3); print $3}' <<<"$out") "
+                p95[$k]+="$(awk '/95th percentile:/ {print $3}' <<<"$out") "
+            done
+        done
+    done
+    echo "round $run of $RUNS done" >&2
+done
+
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+echo "| test | threads | direct q/s (p95 ms) | stageproxy q/s (p95 ms) | socat q/s (p95 ms) | stageproxy / socat | stageproxy / direct |"
+echo "|---|---|---|---|---|---|---|"
+for test in oltp_point_select oltp_read_only; do
+    for threads in 4 16; do
+        d=$(med "${qps[$test $threads direct]}")
+        s=$(med "${qps[$test $threads stageproxy]}")
+        x=$(med "${qps[$test $threads socat]}")
+        echo "| $test | $threads | $d ($(med "${p95[$test $threads direct]}")) | $s ($(med "${p95[$test $threads stageproxy]}")) | $x ($(med "${p95[$test $threads socat]}")) | $(ratio "$s" "$x") | $(ratio "$s" "$d") |"
+    done
+done
