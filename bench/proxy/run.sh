@@ -62,13 +62,24 @@ sb() { # TARGET TEST THREADS [sysbench args...]
         --mysql-password="$pw" --mysql-db=sbtest --tables=4 --table-size=100000 --threads="$3" "${@:4}"
 }
 
+# CPU time (clock ticks) of a relay: socat's children are counted once reaped
+ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+TICK_MS=$(python3 -c 'import os; print(1000 / os.sysconf("SC_CLK_TCK"))')
+
 sb direct oltp_read_only 4 prepare >/dev/null
-declare -A qps p95
+declare -A qps p95 cpu
 for run in $(seq "$RUNS"); do
     for test in oltp_point_select oltp_read_only; do
         for threads in 4 16; do
             for target in direct stageproxy socat; do
+                relay=
+                [ "$target" = stageproxy ] && relay=$SP_PID
+                [ "$target" = socat ] && relay=$SOCAT_PID
+                [ -n "$relay" ] && t0=$(ticks "$relay")
                 out=$(sb "$target" "$test" "$threads" --time="$SECS" --percentile=95 run)
+                sleep 0.5 # socat reaps its children
+                n=$(awk '/queries:/ {print $2}' <<<"$out")
+                [ -n "$relay" ] && cpu[$test $threads $target]+="$(python3 -c "import sys; print('%.1f' % ((int(sys.argv[2]) - int(sys.argv[1])) * float(sys.argv[3]) * 1000 / int(sys.argv[4])))" "$t0" "$(ticks "$relay")" "$TICK_MS" "$n") "
                 if ! grep -q 'ignored errors: *0 ' <<<"$out"; then
                     echo "$target $test $threads: errors" >&2
                     echo "$out" >&2
@@ -84,13 +95,13 @@ for run in $(seq "$RUNS"); do
 done
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
-echo "| test | threads | direct q/s (p95 ms) | stageproxy q/s (p95 ms) | socat q/s (p95 ms) | stageproxy / socat | stageproxy / direct |"
-echo "|---|---|---|---|---|---|---|"
+echo "| test | threads | direct q/s (p95 ms) | stageproxy q/s (p95 ms) | socat q/s (p95 ms) | stageproxy / socat | stageproxy / direct | relay CPU ms per 1000 queries: stageproxy / socat |"
+echo "|---|---|---|---|---|---|---|---|"
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
         d=$(med "${qps[$test $threads direct]}")
         s=$(med "${qps[$test $threads stageproxy]}")
         x=$(med "${qps[$test $threads socat]}")
-        echo "| $test | $threads | $d ($(med "${p95[$test $threads direct]}")) | $s ($(med "${p95[$test $threads stageproxy]}")) | $x ($(med "${p95[$test $threads socat]}")) | $(ratio "$s" "$x") | $(ratio "$s" "$d") |"
+        echo "| $test | $threads | $d ($(med "${p95[$test $threads direct]}")) | $s ($(med "${p95[$test $threads stageproxy]}")) | $x ($(med "${p95[$test $threads socat]}")) | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(med "${cpu[$test $threads stageproxy]}") / $(med "${cpu[$test $threads socat]}") |"
     done
 done

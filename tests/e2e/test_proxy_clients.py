@@ -137,6 +137,29 @@ class ProxyClients(unittest.TestCase):
         cur.execute("SELECT COUNT(*) FROM li")  # the session goes on
         self.assertEqual(cur.fetchone(), (200000,))
 
+    def test_clients_over_tls(self):
+        ca = os.path.join(self.s.data_dir, "tls", "server.crt")  # generated at first start
+        c = self.pymysql(database="shop", ssl={"ca": ca}, max_allowed_packet=64 * MIB,
+                         autocommit=True)
+        cur = c.cursor()
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")  # the upstream hop is plain here
+        self.assertEqual(cur.fetchone(), ("Ssl_cipher", ""))
+        cur.execute("SELECT @@ssl_cipher IS NOT NULL")
+        cur.execute("CREATE TABLE IF NOT EXISTS tls_blobs (id INT PRIMARY KEY, v LONGBLOB)")
+        blob = os.urandom(5 * MIB)  # passed on as it arrives, after decryption
+        cur.execute("REPLACE INTO tls_blobs VALUES (1, %s)", (blob,))
+        cur.execute("SELECT v FROM tls_blobs WHERE id = 1")
+        self.assertTrue(cur.fetchone()[0] == blob)
+        cur.execute("SELECT COUNT(*) FROM (SELECT seq FROM seq_1_to_200000) t")
+        self.assertEqual(cur.fetchone(), (200000,))
+        cur.execute("SHOW STAGES")
+        rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % self.s.mysql_port, "-uroot",
+                            "--ssl-ca=" + ca, "--ssl-verify-server-cert", "--batch", "-e",
+                            "status; select count(*) from shop.seq_1_to_1000"])
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"SSL:\s+Cipher in use is TLS_")
+        self.assertIn("1000", out)
+
     def test_mysqldb(self):
         c = MySQLdb.connect(host="127.0.0.1", port=self.s.mysql_port, user="root", passwd="",
                             db="shop")
