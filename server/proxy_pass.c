@@ -14,6 +14,15 @@
 #define PASS_PREFIX (64 * 1024)
 #define PASS_MIN    (1024 * 1024)
 
+/* The upstream could not take the bytes: the rest of the command is read
+ * and dropped, and its end tells the client the connection was lost. */
+static void lose_upstream(struct mysql_conn *c)
+{
+    upstream_close(c->up);
+    c->up = NULL;
+    c->upstream_lost = true;
+}
+
 void proxy_pass_consider(struct mysql_conn *c)
 {
     struct mysql_asm *a = &c->in;
@@ -26,10 +35,8 @@ void proxy_pass_consider(struct mysql_conn *c)
     upstream_pass_begin(c->up, command);
     /* the bytes so far, as they came: the first chunk's header and its start */
     if (upstream_write_raw(c->up, a->hdr, 4) < 0 ||
-        upstream_write_raw(c->up, a->payload.data, a->payload.len) < 0) {
-        mysql_conn_close(c, "out of memory");
-        return;
-    }
+        upstream_write_raw(c->up, a->payload.data, a->payload.len) < 0)
+        lose_upstream(c);
     if (command == COM_QUERY)
         c->srv->questions++;
     if (command == COM_STMT_PREPARE)
@@ -42,7 +49,7 @@ void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len)
 {
     /* once the upstream is gone the rest is read and dropped */
     if (c->up && upstream_write_raw(c->up, data, len) < 0)
-        mysql_conn_close(c, "out of memory");
+        lose_upstream(c);
 }
 
 void proxy_pass_end(struct mysql_conn *c)

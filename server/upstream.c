@@ -141,22 +141,26 @@ bool upstream_backlogged(const struct upstream *up)
     return up->write_pending >= WRITE_HIGH_WATER;
 }
 
+/* Writes what the socket takes at once when nothing is queued ahead (then
+ * no request, no callback and no poll-set change are needed): the bytes
+ * written, or a negative error. */
+static int write_now(struct upstream *up, const void *data, size_t len)
+{
+    if (up->write_pending > 0)
+        return 0;
+    uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
+    int n = uv_try_write((uv_stream_t *)&up->tcp, &now, 1);
+    return n == UV_EAGAIN ? 0 : n;
+}
+
 int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len)
 {
-    size_t off = 0;
-    if (up->write_pending == 0) { /* written now: no request, no poll change */
-        uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
-        int n = uv_try_write((uv_stream_t *)&up->tcp, &now, 1);
-        if (n < 0 && n != UV_EAGAIN) {
-            free(data);
-            return n;
-        }
-        off = n > 0 ? (size_t)n : 0;
-        if (off == len) {
-            free(data);
-            return 0;
-        }
+    int n = write_now(up, data, len);
+    if (n < 0 || (size_t)n == len) {
+        free(data);
+        return n < 0 ? n : 0;
     }
+    size_t off = (size_t)n;
     struct up_write *w = malloc(sizeof(*w));
     if (!w) {
         free(data);
@@ -201,6 +205,15 @@ int upstream_write_packet(struct upstream *up, const void *payload, size_t len, 
 
 int upstream_write_raw(struct upstream *up, const void *data, size_t len)
 {
+    if (!up->tls) { /* straight from the caller's bytes; only the rest is copied */
+        int n = write_now(up, data, len);
+        if (n < 0)
+            return n;
+        data = (const uint8_t *)data + n;
+        len -= (size_t)n;
+        if (len == 0)
+            return 0;
+    }
     uint8_t *copy = malloc(len);
     if (!copy)
         return -ENOMEM;
