@@ -286,7 +286,9 @@ void mysql_build_ok(struct buf *b, const struct mysql_ok *ok, uint8_t header)
     mysql_put_lenenc(b, ok->last_insert_id);
     buf_put_u16le(b, ok->status);
     buf_put_u16le(b, ok->warnings);
-    if (ok->info && *ok->info)
+    if (ok->info && *ok->info && ok->info_lenenc)
+        mysql_put_lenenc_str(b, ok->info, strlen(ok->info));
+    else if (ok->info && *ok->info)
         buf_append_str(b, ok->info);
 }
 

@@ -198,6 +198,7 @@ struct mysql_ok {
     uint16_t status;
     uint16_t warnings;
     const char *info;
+    bool info_lenenc; /* CLIENT_SESSION_TRACK: the info is a length-encoded string */
 };
 void mysql_build_ok(struct buf *b, const struct mysql_ok *ok, uint8_t header);
 /* `caps` decides whether the SQLSTATE marker is written (PROTOCOL_41). */

@@ -318,7 +318,8 @@ uint16_t mysql_conn_status(const struct mysql_conn *c)
 void mysql_conn_send_ok(struct mysql_conn *c, uint64_t affected, uint64_t insert_id,
                         const char *info)
 {
-    struct mysql_ok ok = {affected, insert_id, mysql_conn_status(c), 0, info};
+    struct mysql_ok ok = {affected, insert_id, mysql_conn_status(c),
+                          0,        info,      (c->caps & CLIENT_SESSION_TRACK) != 0};
     struct buf *s = &c->srv->scratch;
     buf_reset(s);
     mysql_build_ok(s, &ok, 0x00);

@@ -34,7 +34,8 @@ static uint32_t server_caps(const struct mysql_conn *c)
 {
     uint32_t caps = SERVER_CAPS;
     if (c->up) /* proxy: only what the upstream speaks too, so both hops agree */
-        caps = (SERVER_CAPS | CLIENT_LOCAL_FILES) & (c->up->greeting.caps | HOP_CAPS);
+        caps = (SERVER_CAPS | CLIENT_LOCAL_FILES | CLIENT_SESSION_TRACK) &
+               (c->up->greeting.caps | HOP_CAPS);
     return caps | (c->srv->tls_ctx ? CLIENT_SSL : 0);
 }
 

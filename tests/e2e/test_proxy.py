@@ -86,6 +86,39 @@ class Proxy(unittest.TestCase):
         c.query("select 3")  # the connection is in step afterwards
         self.assertEqual(c.read_result()[0], "rows")
 
+    def test_wire_flags_agree_end_to_end(self):
+        """What the client's flags ask for is what it gets, from the upstream."""
+        s = self.server()
+        self.db.sql("CREATE TABLE IF NOT EXISTS fr (id INT PRIMARY KEY, v INT); "
+                    "REPLACE INTO fr VALUES (1, 5)", db="shop")
+        found_rows, session_track = 0x2, 0x800000
+        for extra in (0, rm.CLIENT_DEPRECATE_EOF | found_rows | session_track):
+            with self.subTest(flags=hex(extra)):
+                c = rm.Conn(s.mysql_port)
+                self.addCleanup(c.close)
+                self.assertEqual(c.login(user="root", flags=rm.BASE_FLAGS | extra, db="shop")[0], 0)
+                c.query("UPDATE fr SET v = 5 WHERE id = 1")  # found, not changed
+                ok = c.read_packet()
+                self.assertEqual(ok[1], 1 if extra & found_rows else 0)
+                c.query("SELECT 1")
+                self.assertEqual(c.read_packet(), b"\x01")
+                c.read_packet()  # the column
+                p = c.read_packet()
+                if extra & rm.CLIENT_DEPRECATE_EOF:
+                    self.assertEqual(p, b"\x011")  # the row at once
+                    end = c.read_packet()
+                    self.assertEqual(end[0], 0xFE)
+                    self.assertGreater(len(end), 5)  # an OK packet as terminator
+                else:
+                    self.assertEqual((p[0], len(p)), (0xFE, 5))  # EOF after the columns
+                    self.assertEqual(c.read_packet(), b"\x011")
+                    self.assertEqual(len(c.read_packet()), 5)
+                c.query("USE mysql")
+                ok = c.read_packet()
+                changed = rm.ok_status(ok) & 0x4000  # SERVER_SESSION_STATE_CHANGED
+                self.assertEqual(bool(changed), bool(extra & session_track))
+                self.assertEqual(b"mysql" in ok[7:], bool(extra & session_track))
+
     def test_upstream_refusing_the_login_is_a_clear_error(self):
         s = Server(args=["--upstream", "127.0.0.1:%d" % self.db.port, "--upstream-user", USER,
                          "--upstream-password", "wrong"])

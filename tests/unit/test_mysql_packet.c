@@ -214,6 +214,12 @@ static void test_ok_err_eof(void)
     size_t n = test_hex("07 00 00 01 00 00 00 02 00 00 00", expect, sizeof(expect));
     CHECK_EQ(wire.len, n);
     CHECK_MEM(wire.data, expect, n);
+    /* with CLIENT_SESSION_TRACK the info is length-encoded */
+    buf_reset(&b);
+    struct mysql_ok tracked = {.affected_rows = 3, .info = "Rows matched: 3", .info_lenenc = true};
+    mysql_build_ok(&b, &tracked, 0);
+    CHECK_EQ(b.len, 1 + 1 + 1 + 2 + 2 + 1 + 15);
+    CHECK_MEM(b.data, "\x00\x03\x00\x00\x00\x00\x00\x0fRows matched: 3", b.len);
     buf_reset(&b);
     mysql_build_err(&b, 1045, "28000", "Access denied", CLIENT_PROTOCOL_41);
     CHECK_EQ(b.len, 1 + 2 + 6 + 13);
