@@ -1,4 +1,5 @@
 /* stageproxy: wiring and the event loop. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,10 @@ int main(int argc, char **argv)
     case CONFIG_OK:
         break;
     }
+    /* Big buffers (S3 parts, large packets) are mapped, so they go back to
+     * the system when freed; by default glibc raises this threshold after
+     * the first such free and then keeps them in the heap for ever. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     /* A client that vanishes must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     static struct server srv;

@@ -136,6 +136,7 @@ class ExternalStages(S3Test):
         q(s, stage_sql("big", relay.endpoint, "t2/"))
         path = self.file("big.bin", 64 * MIB + 12345)
         want = hashlib.md5(read(path)).hexdigest()
+        rss_before = s.rss_kib()
         r = subprocess.run(["curl", "-sS", "-T", path, "-o", "/dev/null", "-w", "%{http_code}",
                             "http://127.0.0.1:%d/v1/stages/big/files/big.bin" % s.http_port],
                            capture_output=True, text=True, timeout=300)
@@ -147,7 +148,9 @@ class ExternalStages(S3Test):
         st, data = http(s, "GET", "/v1/stages/big/files/big.bin")
         self.assertEqual((st, hashlib.md5(data).hexdigest()), (200, want))
         if not os.environ.get("STAGEPROXY_SANITIZED"):  # ASan's quarantine holds freed parts
-            self.assertLess(s.rss_kib(), 64 * 1024)
+            self.assertLess(s.peak_rss_kib(), 64 * 1024)
+            grown = s.rss_kib() - rss_before
+            self.assertLess(grown, 4 * 1024, "RSS grew by %d KiB" % grown)  # parts given back
 
     def test_list_across_pages_with_prefix_and_pattern(self):
         relay = FaultRelay(self.s3.port)
