@@ -89,7 +89,11 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
                                  "Lost connection to the upstream MySQL server "
                                  "during query");
         mysql_command_statement_done(c, -1);
+        return;
     }
+    /* input held back for the upstream's sake (a command being passed on)
+     * is read now, and dropped */
+    mysql_conn_resume_input(c);
 }
 
 void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
@@ -109,6 +113,8 @@ void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
 void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_t client_seq)
 {
     c->seq = client_seq;
+    if (c->in.discard) /* the upstream answered a command still being passed on */
+        c->pass_answered = true;
     if (!r->error)
         c->up_status = r->status;
     else if (c->sess)

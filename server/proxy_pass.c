@@ -3,6 +3,7 @@
  * stays bounded whatever its size. Its first bytes decide: only a command
  * that is plainly the upstream's is passed on; the rest are held whole
  * (up to max_allowed_packet) and routed as usual. */
+#include "server/log.h"
 #include "server/mysql_conn.h"
 #include "server/process.h"
 #include "server/proxy.h"
@@ -18,6 +19,7 @@
  * and dropped, and its end tells the client the connection was lost. */
 static void lose_upstream(struct mysql_conn *c)
 {
+    log_conn(LOG_WARN, "m", c->id, "upstream lost while a command was passed on to it");
     upstream_close(c->up);
     c->up = NULL;
     c->upstream_lost = true;
@@ -54,6 +56,10 @@ void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len)
 
 void proxy_pass_end(struct mysql_conn *c)
 {
+    if (c->pass_answered) { /* early, as when the upstream refused its size */
+        c->pass_answered = false;
+        return;
+    }
     if (!c->up) {
         mysql_conn_send_err_text(c, 2013, "HY000",
                                  "Lost connection to the upstream MySQL server during query");

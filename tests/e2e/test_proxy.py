@@ -205,6 +205,25 @@ class Proxy(unittest.TestCase):
         self.assertEqual(cur.fetchone(), (3,))
         self.assertIn("upstream lost", s.log())
 
+    def test_a_command_the_upstream_refuses_to_read(self):
+        db = MariaDB(extra_args=["--max-allowed-packet=4M"])
+        self.addCleanup(db.close)
+        s = self.server(upstream="127.0.0.1:%d" % db.port)
+        c = self.connect(s, database="shop", max_allowed_packet=64 << 20)
+        cur = c.cursor()
+        cur.execute("CREATE TABLE big (v LONGBLOB)")
+        cur.execute("CREATE STAGE stays")
+        # passed on as it arrives; MariaDB drops the connection at its header
+        code, msg = self.errno_of(cur, "INSERT INTO big VALUES ('%s')" % ("x" * (8 << 20)))
+        self.assertIn(code, (2013, 1153))
+        cur.execute("SHOW STAGES LIKE 'stays'")  # the session goes on for stages
+        self.assertEqual(cur.fetchone()[0], "stays")
+        self.assertEqual(self.errno_of(cur, "SELECT 1")[0], 2006)
+        fresh = self.connect(s).cursor()
+        fresh.execute("SELECT 1")
+        self.assertEqual(fresh.fetchone(), (1,))
+        self.assertIn("upstream lost", s.log())
+
     def test_kill_ends_the_client_session_as_upstream(self):
         s = self.server()
         victim = self.connect(s)
