@@ -102,4 +102,15 @@ void metrics_render(const struct server *srv, struct buf *out)
     counter(out, "stageproxy_download_bytes_total", "File bytes sent by downloads.", "counter",
             NULL, m->download_bytes_total);
     render_requests(m, out);
+    counter(out, "stageproxy_upstream_connections", "Open sessions with the upstream.", "gauge",
+            NULL, m->upstream_open);
+    counter(out, "stageproxy_upstream_refused_total",
+            "Upstream sessions that could not be opened: unreachable, or the login refused.",
+            "counter", NULL, m->upstream_refused_total);
+    counter(out, "stageproxy_upstream_lost_total", "Upstream sessions lost after their login.",
+            "counter", NULL, m->upstream_lost_total);
+    counter(out, "stageproxy_upstream_bytes_in_total", "Bytes received from the upstream.",
+            "counter", NULL, m->upstream_bytes_in);
+    counter(out, "stageproxy_upstream_bytes_out_total", "Bytes sent to the upstream.", "counter",
+            NULL, m->upstream_bytes_out);
 }

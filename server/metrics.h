@@ -19,6 +19,11 @@ struct metrics {
     uint64_t uploads_in_flight;
     uint64_t uploads_total, upload_files_total, upload_bytes_total;
     uint64_t downloads_total, download_bytes_total;
+    /* proxy mode */
+    uint64_t upstream_open;          /* sessions with the upstream (gauge) */
+    uint64_t upstream_refused_total; /* unreachable, or the login refused */
+    uint64_t upstream_lost_total;    /* gone after the login */
+    uint64_t upstream_bytes_in, upstream_bytes_out;
     struct {
         int status;
         uint64_t count;

@@ -71,7 +71,11 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
     c->upstream_lost = true;
     if (c->state == MYSQL_CONN_CLOSING)
         return;
-    if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_INFILE) {
+    bool logged_in = c->state == MYSQL_CONN_COMMAND || c->state == MYSQL_CONN_INFILE;
+    metrics_add(logged_in ? &c->srv->metrics.upstream_lost_total
+                          : &c->srv->metrics.upstream_refused_total,
+                1);
+    if (!logged_in) {
         /* before the login completed: refuse it with the upstream's words
          * (in place of the greeting, when that has not gone out yet). Codes
          * of 2000 and up are the client library's own: libmariadb takes
@@ -103,6 +107,7 @@ void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
         return;
     }
     /* as the upstream would to a direct client: its words, then the end */
+    metrics_add(&c->srv->metrics.upstream_lost_total, 1);
     c->up = NULL;
     c->upstream_lost = true;
     c->seq = 0;

@@ -20,6 +20,7 @@
 static void lose_upstream(struct mysql_conn *c)
 {
     log_conn(LOG_WARN, "m", c->id, "upstream lost while a command was passed on to it");
+    metrics_add(&c->srv->metrics.upstream_lost_total, 1);
     upstream_close(c->up);
     c->up = NULL;
     c->upstream_lost = true;

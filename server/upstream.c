@@ -47,6 +47,7 @@ static void up_release(struct upstream *up)
 {
     if (--up->handles_open > 0)
         return;
+    up->metrics->upstream_open--;
     mysql_asm_free(&up->in);
     tls_filter_free(up->tls);
     free(up->login_database);
@@ -155,6 +156,7 @@ static int write_now(struct upstream *up, const void *data, size_t len)
 
 int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len)
 {
+    metrics_add(&up->metrics->upstream_bytes_out, len);
     int n = write_now(up, data, len);
     if (n < 0 || (size_t)n == len) {
         free(data);
@@ -209,6 +211,7 @@ int upstream_write_raw(struct upstream *up, const void *data, size_t len)
         int n = write_now(up, data, len);
         if (n < 0)
             return n;
+        metrics_add(&up->metrics->upstream_bytes_out, (uint64_t)n);
         data = (const uint8_t *)data + n;
         len -= (size_t)n;
         if (len == 0)
@@ -500,6 +503,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
                  nread == UV_EOF ? "it closed the connection" : uv_strerror((int)nread));
         return;
     }
+    metrics_add(&up->metrics->upstream_bytes_in, (uint64_t)nread);
     if (up->tls) {
         int rc = upstream_tls_received(up, (const uint8_t *)b->base, (size_t)nread);
         free(base);
@@ -637,6 +641,8 @@ struct upstream *upstream_open(struct mysql_conn *c)
     if (!up)
         return NULL;
     up->client = c;
+    up->metrics = &srv->metrics;
+    metrics_add(&up->metrics->upstream_open, 1);
     up->id = c->id;
     up->state = UPSTREAM_CONNECTING;
     mysql_asm_init(&up->in, LOGIN_PACKET_LIMIT);

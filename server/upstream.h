@@ -38,6 +38,7 @@ enum upstream_state {
 
 struct upstream {
     uv_tcp_t tcp;
+    struct metrics *metrics; /* the server's, which outlives every upstream */
     uv_connect_t connect_req;
     uv_getaddrinfo_t resolve_req;
     uv_timer_t timer; /* connect and login deadline */

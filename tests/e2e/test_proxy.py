@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 import pymysql
 
@@ -149,6 +150,12 @@ class Proxy(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
+    def metrics(self, s):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % s.http_port, timeout=10) as r:
+            lines = r.read().decode().splitlines()
+        return {k: float(v) for k, v in (ln.rsplit(" ", 1) for ln in lines
+                                         if ln.startswith("stageproxy_upstream"))}
+
     def errno_of(self, cur, sql):
         with self.assertRaises(pymysql.err.OperationalError) as e:
             cur.execute(sql)
@@ -198,6 +205,11 @@ class Proxy(unittest.TestCase):
         self.assertEqual(fresh.fetchone(), (2,))
         fresh.execute("SHOW STAGES LIKE 'keep'")  # stages were never the upstream's
         self.assertEqual(fresh.fetchone()[0], "keep")
+        metrics = self.metrics(s)
+        self.assertEqual(metrics["stageproxy_upstream_lost_total"], 2)  # in flight and idle
+        self.assertEqual(metrics["stageproxy_upstream_refused_total"], 1)  # the login while down
+        self.assertEqual(metrics["stageproxy_upstream_connections"], 1)  # fresh's
+        self.assertGreater(metrics["stageproxy_upstream_bytes_in_total"], 0)
         self.assertEqual(self.errno_of(cur, "SELECT 1")[0], 2006)  # the old session stays cut
         c.ping(reconnect=True)  # what pools do: a new session
         cur = c.cursor()
