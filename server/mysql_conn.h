@@ -77,7 +77,6 @@ struct mysql_conn {
     uint16_t up_status;    /* the upstream's status flags as last seen */
     uint16_t auth_charset; /* the client's collation, passed on at login */
     bool pass_judged;      /* the big command being read was judged */
-    bool pass_answered;    /* ... and, being passed on, already answered */
     bool prepared_local;   /* the last COM_STMT_PREPARE was a stage statement */
     uint32_t pending_kill; /* the connection a KILL in flight names */
 };

@@ -118,8 +118,6 @@ void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
 void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_t client_seq)
 {
     c->seq = client_seq;
-    if (c->in.discard) /* the upstream answered a command still being passed on */
-        c->pass_answered = true;
     if (!r->error)
         c->up_status = r->status;
     else if (c->sess)

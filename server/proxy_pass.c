@@ -57,15 +57,11 @@ void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len)
 
 void proxy_pass_end(struct mysql_conn *c)
 {
-    if (c->pass_answered) { /* early, as when the upstream refused its size */
-        c->pass_answered = false;
-        return;
-    }
     if (!c->up) {
         mysql_conn_send_err_text(c, 2013, "HY000",
                                  "Lost connection to the upstream MySQL server during query");
         return;
     }
-    if (upstream_pass_end(c->up) == 1)
+    if (upstream_pass_end(c->up, c->seq) == 1)
         mysql_conn_async_begin(c); /* its answer ends the command */
 }

@@ -68,6 +68,8 @@ struct upstream {
     uint8_t seq_delta;    /* added to each sequence id on its way to the client */
     uint8_t next_seq;     /* the upstream's next sequence id (for LOCAL INFILE data) */
     bool more_after;      /* set SERVER_MORE_RESULTS_EXISTS on the answer's last packet */
+    bool seq_from_first;  /* seq_delta is set by the answer's first packet */
+    uint8_t client_seq;   /* ... which becomes this one for the client */
     uint16_t status;      /* the upstream's status flags as last seen */
 };
 
@@ -114,7 +116,7 @@ int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, ui
  * sequence ids agree end to end): begin, then upstream_write_raw its
  * bytes, then end, which returns 1 while its answer is still to come. */
 void upstream_pass_begin(struct upstream *up, uint8_t command);
-int upstream_pass_end(struct upstream *up);
+int upstream_pass_end(struct upstream *up, uint8_t client_seq);
 /* The client's LOCAL INFILE data packet, or its empty last one. */
 int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len);
 void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size_t len);

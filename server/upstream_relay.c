@@ -23,6 +23,7 @@ static void begin_answer(struct upstream *up, uint8_t command, uint8_t seq_delta
     up->packet_left = 0;
     up->carry_len = 0;
     up->ending = up->infile = false;
+    up->seq_from_first = false;
     mysql_reply_begin(&up->reply, command, up->caps);
 }
 
@@ -47,16 +48,20 @@ int upstream_command(struct upstream *up, const uint8_t *payload, size_t len, ui
 void upstream_pass_begin(struct upstream *up, uint8_t command)
 {
     begin_answer(up, command, 0, false);
-    if (!mysql_reply_has_answer(command))
-        return;
-    /* an early answer (the upstream refusing the size) is relayed too */
-    up->state = UPSTREAM_RELAY;
-    upstream_resume(up);
+    /* Not read until the command is complete: only then is the client's
+     * next sequence id known, and an early answer (the upstream refusing the
+     * size at the header) must go out with it. */
+    upstream_pause(up);
+    if (mysql_reply_has_answer(command))
+        up->state = UPSTREAM_RELAY;
 }
 
-int upstream_pass_end(struct upstream *up)
+int upstream_pass_end(struct upstream *up, uint8_t client_seq)
 {
-    return up->state == UPSTREAM_RELAY ? 1 : 0;
+    up->seq_from_first = up->state == UPSTREAM_RELAY;
+    up->client_seq = client_seq;
+    upstream_resume(up);
+    return up->seq_from_first ? 1 : 0;
 }
 
 int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len)
@@ -86,6 +91,10 @@ static int judge_packet(struct upstream *up, uint8_t *h)
     uint32_t plen = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
     size_t prefix = plen < MYSQL_REPLY_PREFIX ? plen : MYSQL_REPLY_PREFIX;
     up->next_seq = (uint8_t)(h[3] + 1);
+    if (up->seq_from_first) {
+        up->seq_delta = (uint8_t)(up->client_seq - h[3]);
+        up->seq_from_first = false;
+    }
     h[3] = (uint8_t)(h[3] + up->seq_delta);
     enum mysql_reply_event ev = mysql_reply_packet(&up->reply, h + 4, prefix, plen);
     if (ev == MYSQL_REPLY_INVALID)
