@@ -4,6 +4,7 @@ and their errors come back as the upstream sent them, and stage statements
 stay local, also between upstream statements and inside a transaction."""
 import os
 import shutil
+import struct
 import tempfile
 import threading
 import time
@@ -119,6 +120,34 @@ class Proxy(unittest.TestCase):
                 changed = rm.ok_status(ok) & 0x4000  # SERVER_SESSION_STATE_CHANGED
                 self.assertEqual(bool(changed), bool(extra & session_track))
                 self.assertEqual(b"mysql" in ok[7:], bool(extra & session_track))
+
+    def test_server_side_cursor_with_fetch(self):
+        s = self.server()
+        c = rm.Conn(s.mysql_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(user="root", db="shop")[0], 0)
+        c.command(b"\x16SELECT seq FROM seq_1_to_10")
+        stmt = struct.unpack_from("<I", c.read_packet(), 1)[0]
+        c.read_packet()  # the column
+        c.read_packet()  # its EOF
+        c.command(b"\x17" + struct.pack("<IBI", stmt, 1, 1))  # CURSOR_TYPE_READ_ONLY
+        self.assertEqual(c.read_packet(), b"\x01")
+        c.read_packet()
+        eof = c.read_packet()
+        self.assertEqual(eof[0], 0xFE)
+        self.assertTrue(struct.unpack_from("<H", eof, 3)[0] & 0x40)  # SERVER_STATUS_CURSOR_EXISTS
+        got = []
+        for want in (4, 4, 4):
+            c.command(b"\x1c" + struct.pack("<II", stmt, want))  # COM_STMT_FETCH
+            while True:
+                p = c.read_packet()
+                if p[0] == 0xFE and len(p) == 5:
+                    break
+                got.append(struct.unpack_from("<Q", p, 2)[0])  # binary row: 0x00, null map, value
+        self.assertEqual(got, list(range(1, 11)))
+        self.assertTrue(struct.unpack_from("<H", p, 3)[0] & 0x80)  # SERVER_STATUS_LAST_ROW_SENT
+        c.query("SHOW STAGES")  # in step afterwards
+        self.assertEqual(c.read_result()[0], "rows")
 
     def test_upstream_refusing_the_login_is_a_clear_error(self):
         s = Server(args=["--upstream", "127.0.0.1:%d" % self.db.port, "--upstream-user", USER,
