@@ -90,7 +90,7 @@ static const struct option_def options[] = {
     {"upstream_tls", OPT_STRING, OFF(upstream_tls), "off", "off, on or verify", check_upstream_tls,
      0, 0, "TLS to the upstream: on encrypts, verify also checks its certificate and name"},
     {"upstream_tls_ca", OPT_STRING, OFF(upstream_tls_ca), "", "a PEM file", NULL, 0, 0,
-     "CAs for upstream_tls = verify (default: the system's)"},
+     "CAs for upstream_tls = verify; none: the system's"},
     {"tls_cert", OPT_STRING, OFF(tls_cert), "", "a PEM file", NULL, 0, 0,
      "TLS certificate (default: self-signed, generated into the data dir)"},
     {"tls_key", OPT_STRING, OFF(tls_key), "", "a PEM file", NULL, 0, 0, "TLS private key"},
