@@ -149,6 +149,36 @@ class Proxy(unittest.TestCase):
         c.query("SHOW STAGES")  # in step afterwards
         self.assertEqual(c.read_result()[0], "rows")
 
+    def test_admin_commands(self):
+        """mariadb-admin's COM_STATISTICS, COM_PING, COM_REFRESH and
+        COM_PROCESS_KILL, and COM_FIELD_LIST (the CLI's completion)."""
+        s = self.server()
+        admin = ["mariadb-admin", "--protocol=tcp", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot"]
+        rc, out, err = run(admin + ["status", "ping", "refresh", "processlist"], timeout=60)
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"Uptime: \d+ +Threads: \d+")  # the upstream's statistics
+        self.assertIn("mysqld is alive", out)
+        self.db.sql("CREATE TABLE IF NOT EXISTS fl (id INT, name VARCHAR(9))", db="shop")
+        c = rm.Conn(s.mysql_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(user="root", db="shop")[0], 0)
+        c.command(b"\x04fl\x00")  # COM_FIELD_LIST
+        names = []
+        while True:
+            p = c.read_packet()
+            if p[0] == 0xFE and len(p) < 9:
+                break
+            i = 0
+            fields = []
+            for _ in range(5):
+                n, i = rm.read_lenenc(p, i)
+                fields.append(p[i:i + n])
+                i += n
+            names.append(fields[4].decode())
+        self.assertEqual(names, ["id", "name"])
+        c.query("SHOW STAGES")
+        self.assertEqual(c.read_result()[0], "rows")
+
     def test_upstream_refusing_the_login_is_a_clear_error(self):
         s = Server(args=["--upstream", "127.0.0.1:%d" % self.db.port, "--upstream-user", USER,
                          "--upstream-password", "wrong"])
