@@ -19,3 +19,32 @@ bench_cleanup() {
     rm -rf "$WORK"
 }
 mibps() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
+# Waits until FILE holds PATTERN (a server's start line), or fails.
+wait_for() {
+    for _ in $(seq 600); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for '$2' in $1" >&2
+    exit 1
+}
+# A throwaway MariaDB in $WORK/db on a free port (DB_PORT), user test /
+# testpass with every right, database sbtest; its PID in DB_PID. Extra
+# mariadbd flags follow.
+start_mariadb() {
+    DB_PORT=$(free_port)
+    cat >"$WORK/init.sql" <<'SQL'
+FLUSH PRIVILEGES;
+CREATE USER 'test'@'%' IDENTIFIED BY 'testpass';
+GRANT ALL ON *.* TO 'test'@'%';
+CREATE DATABASE sbtest;
+SQL
+    mariadb-install-db --no-defaults --datadir="$WORK/db" --user=root \
+        --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve \
+        --extra-file="$WORK/init.sql" >"$WORK/install.log" 2>&1
+    mariadbd --no-defaults --datadir="$WORK/db" --user=root --socket="$WORK/db.sock" \
+        --pid-file="$WORK/db.pid" --log-error="$WORK/db.log" --port="$DB_PORT" \
+        --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin "$@" >"$WORK/db.out" 2>&1 &
+    DB_PID=$!
+    wait_for "$WORK/db.log" "ready for connections"
+}

@@ -8,14 +8,14 @@ cd "$(dirname "$0")/../.."
 . bench/lib.sh
 ROOT=$PWD
 RUNS=${1:-3}
-for p in pgbouncer postgresql; do
+for p in pgbouncer postgresql mariadb-server; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" </dev/null >/dev/null
 done
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
 ulimit -n "$(ulimit -Hn)"  # 10,000 connections need as many descriptors
-SP_PID= PGB_PID=
-bench_work connections SP_PID PGB_PID
+SP_PID= PGB_PID= DB_PID=
+bench_work connections SP_PID PGB_PID DB_PID
 
 
 # PostgreSQL behind pgbouncer; pgbouncer runs as an unprivileged user.
@@ -60,10 +60,10 @@ stop_pgbouncer() {
     PGB_PID=
 }
 
-start_stageproxy() {
+start_stageproxy() { # [upstream flags...]
     rm -rf "$WORK/sp" "$WORK/sp.log"
     build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-        --max-connections 20000 2>"$WORK/sp.log" &
+        --max-connections 20000 "$@" 2>"$WORK/sp.log" &
     SP_PID=$!
     for _ in $(seq 50); do grep -q "MySQL listening" "$WORK/sp.log" && break; sleep 0.1; done
     SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
@@ -80,6 +80,10 @@ measure() {  # measure mysql|mysql-tls|pg N
     local out
     case $1 in
     pg) start_pgbouncer; out=$(python3 bench/connections/hold.py pg "$PGB_PORT" "$PGB_PID" "$2"); stop_pgbouncer ;;
+    proxy)
+        start_stageproxy --upstream "127.0.0.1:$DB_PORT" --upstream-user test --upstream-password testpass
+        out=$(python3 bench/connections/hold.py mysql "$SP_PORT" "$SP_PID" "$2")
+        stop_stageproxy ;;
     *) start_stageproxy; out=$(python3 bench/connections/hold.py "$1" "$SP_PORT" "$SP_PID" "$2"); stop_stageproxy ;;
     esac
     [ -n "${BENCH_DEBUG:-}" ] && echo "$1 $2: $out" >&2
@@ -100,4 +104,14 @@ for N in 1000 10000; do
     mpg=$(printf '%s\n' "${pg[@]}" | median)
     echo "| $N | $msp | $mtls | $mpg | $(awk -v a="$msp" -v b="$mpg" 'BEGIN {printf "%.2f", a / b}') |"
 done
+
+# Proxy mode: each client also holds its upstream session (MariaDB's side
+# is not counted). 1,000 only: MariaDB runs a thread per session.
+start_mariadb --max-connections=1100 --innodb-buffer-pool-size=32M
+px=()
+for _ in $(seq "$RUNS"); do px+=("$(measure proxy 1000)"); done
+echo
+echo "| N | stageproxy in proxy mode KiB/conn |"
+echo "|---|---|"
+echo "| 1000 | $(printf '%s\n' "${px[@]}" | median) |"
 su benchpg -s /bin/sh -c "$PG_BIN/pg_ctl -D $WORK/pg stop -m fast >/dev/null"

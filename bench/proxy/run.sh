@@ -15,29 +15,7 @@ command -v sysbench >/dev/null && command -v socat >/dev/null && command -v mari
 DB_PID= SP_PID= SOCAT_PID=
 bench_work proxy DB_PID SP_PID SOCAT_PID
 
-wait_for() { # FILE PATTERN
-    for _ in $(seq 600); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for '$2' in $1" >&2
-    exit 1
-}
-
-DB_PORT=$(free_port)
-cat >"$WORK/init.sql" <<'SQL'
-FLUSH PRIVILEGES;
-CREATE USER 'test'@'%' IDENTIFIED BY 'testpass';
-GRANT ALL ON *.* TO 'test'@'%';
-CREATE DATABASE sbtest;
-SQL
-mariadb-install-db --no-defaults --datadir="$WORK/db" --user=root --auth-root-authentication-method=socket \
-    --skip-test-db --skip-name-resolve --extra-file="$WORK/init.sql" >"$WORK/install.log" 2>&1
-mariadbd --no-defaults --datadir="$WORK/db" --user=root --socket="$WORK/db.sock" \
-    --pid-file="$WORK/db.pid" --log-error="$WORK/db.log" --port="$DB_PORT" --bind-address=127.0.0.1 \
-    --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=256M --max-connections=200 &
-DB_PID=$!
-wait_for "$WORK/db.log" "ready for connections"
+start_mariadb --innodb-buffer-pool-size=256M --max-connections=200
 
 build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
     --upstream "127.0.0.1:$DB_PORT" --upstream-user test --upstream-password testpass \
