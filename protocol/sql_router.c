@@ -46,8 +46,9 @@ enum sql_route sql_route_statement(const char *sql, size_t len)
     }
     if (sql_cursor_kw(&c, "DROP"))
         return sql_cursor_kw(&c, "STAGE") ? SQL_ROUTE_DROP_STAGE : SQL_ROUTE_OTHER;
-    if (sql_cursor_kw(&c, "DESC") || sql_cursor_kw(&c, "DESCRIBE"))
-        return sql_cursor_kw(&c, "STAGE") ? SQL_ROUTE_DESC_STAGE : SQL_ROUTE_OTHER;
+    if (sql_cursor_kw(&c, "DESC") || sql_cursor_kw(&c, "DESCRIBE")) /* DESC stage: a table */
+        return sql_cursor_kw(&c, "STAGE") && c.tok.type != SQL_TK_EOF ? SQL_ROUTE_DESC_STAGE
+                                                                      : SQL_ROUTE_OTHER;
     if (sql_cursor_kw(&c, "SHOW"))
         return sql_cursor_kw(&c, "STAGES") ? SQL_ROUTE_SHOW_STAGES : SQL_ROUTE_OTHER;
     if (sql_cursor_kw(&c, "LIST"))
@@ -58,8 +59,8 @@ enum sql_route sql_route_statement(const char *sql, size_t len)
         return SQL_ROUTE_PRESIGN;
     if (sql_cursor_kw(&c, "PUT"))
         return SQL_ROUTE_PUT;
-    if (sql_cursor_kw(&c, "GET"))
-        return SQL_ROUTE_GET;
+    if (sql_cursor_kw(&c, "GET")) /* GET DIAGNOSTICS is MySQL's */
+        return c.tok.type == SQL_TK_AT ? SQL_ROUTE_GET : SQL_ROUTE_OTHER;
     if (sql_cursor_kw(&c, "COPY"))
         return sql_cursor_kw(&c, "INTO") ? SQL_ROUTE_COPY : SQL_ROUTE_OTHER;
     if (sql_token_is(sql, &c.tok, "SELECT") || sql_token_is(sql, &c.tok, "WITH") ||

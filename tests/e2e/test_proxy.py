@@ -70,6 +70,19 @@ class Proxy(unittest.TestCase):
         self.assertTrue(out.endswith("count(*)\n2\n"), out)  # rolled back upstream
         self.assertIn("p1\tInternal", out)
 
+    def test_mysql_statements_that_start_like_stage_statements(self):
+        s = self.server()
+        rc, out, err = self.cli(s, "use shop; create table stage (id int); desc stage")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("id\tint(11)", out)  # DESC of a table named stage, by the upstream
+        c = self.connect(s, database="shop")
+        cur = c.cursor()
+        with self.assertRaises(pymysql.err.ProgrammingError):
+            cur.execute("SELECT * FROM nope")
+        cur.execute("GET DIAGNOSTICS CONDITION 1 @n = MYSQL_ERRNO")
+        cur.execute("SELECT @n")
+        self.assertEqual(cur.fetchone(), (1146,))
+
     def test_multi_statement_with_a_stage_statement_inside(self):
         s = self.server()
         c = rm.Conn(s.mysql_port)
