@@ -160,6 +160,23 @@ class ProxyClients(unittest.TestCase):
         self.assertRegex(out, r"SSL:\s+Cipher in use is TLS_")
         self.assertIn("1000", out)
 
+    def test_load_data_local_infile_of_64_mib_in_bounded_memory(self):
+        s = self.proxy()
+        self.addCleanup(s.close)
+        path = os.path.join(self.tmp.name, "big.csv")
+        with open(path, "w") as f:
+            pad = "x" * 200
+            f.writelines("%d,%s\n" % (i, pad) for i in range(330000))
+        self.assertGreater(os.path.getsize(path), 64 * MIB)
+        rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "--batch",
+                            "--local-infile=1", "shop", "-e",
+                            "CREATE TABLE li_big (id INT PRIMARY KEY, v TEXT); LOAD DATA LOCAL INFILE "
+                            "'%s' INTO TABLE li_big FIELDS TERMINATED BY ','; SELECT COUNT(*), "
+                            "SUM(LENGTH(v)) FROM li_big" % path], timeout=300)
+        self.assertEqual((rc, out), (0, "COUNT(*)\tSUM(LENGTH(v))\n330000\t66000000\n"), err)
+        if not SANITIZED:
+            self.assertLess(s.peak_rss_kib(), 24 * 1024)
+
     def test_mysqldb(self):
         c = MySQLdb.connect(host="127.0.0.1", port=self.s.mysql_port, user="root", passwd="",
                             db="shop")
