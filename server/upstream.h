@@ -94,6 +94,16 @@ int upstream_write_packet(struct upstream *up, const void *payload, size_t len, 
 /* Writes bytes as they are: a command the client framed, passed on. */
 int upstream_write_raw(struct upstream *up, const void *data, size_t len);
 
+/* Packets of the login exchange are read whole, up to this size. */
+#define UPSTREAM_LOGIN_PACKET_LIMIT 65536
+
+/* Within the upstream's files: tells the client (if still there) and
+ * closes; arms the connect and login deadline; feeds login packets. */
+void upstream_fail(struct upstream *up, uint16_t code, const char *sqlstate, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void upstream_start_deadline(struct upstream *up);
+void upstream_login_feed(struct upstream *up, const uint8_t *data, size_t len);
+
 /* The socket's side (upstream.c): bytes as they go on the wire, and
  * plaintext received (for the login or the relay); both take `data`. */
 int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len);
