@@ -4,6 +4,7 @@ and their errors come back as the upstream sent them, and stage statements
 stay local, also between upstream statements and inside a transaction."""
 import os
 import shutil
+import socket
 import struct
 import tempfile
 import threading
@@ -208,6 +209,20 @@ class Proxy(unittest.TestCase):
         self.assertIn("Can't connect to the upstream MySQL server on '127.0.0.1:", err)
         rc, out, err = self.cli(s, "select 1")  # still serving
         self.assertIn("Can't connect to the upstream", err)
+
+    def test_upstream_that_never_greets_is_a_clear_error(self):
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts (by the kernel) and says nothing
+        self.addCleanup(silent.close)
+        s = self.server("--upstream-connect-timeout", "1",
+                        upstream="127.0.0.1:%d" % silent.getsockname()[1])
+        started = time.time()
+        rc, out, err = self.cli(s, "select 1")
+        self.assertLess(time.time() - started, 10)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("did not answer within 1 s", err)
+        self.assertIn("1105", err)  # not a client-library code at login
 
     def test_upstream_users_map_local_users(self):
         s = Server(config="[users]\nzoe = zpw\n[upstream_users]\nzoe = other:otherpass\n",
