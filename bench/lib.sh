@@ -28,6 +28,18 @@ wait_for() {
     echo "timed out waiting for '$2' in $1" >&2
     exit 1
 }
+# Starts the built stageproxy on free ports with data in DATA_DIR and any
+# further flags, logging to $WORK/sp.log; sets SP_PID, SP_MYSQL, SP_HTTP.
+# Usage: sp_start DATA_DIR [flags...]
+sp_start() {
+    rm -f "$WORK/sp.log" # a log left by an earlier server must not answer for this one
+    build/stageproxy --data-dir "$1" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+        "${@:2}" 2>"$WORK/sp.log" &
+    SP_PID=$!
+    wait_for "$WORK/sp.log" "MySQL listening"
+    SP_MYSQL=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+    SP_HTTP=$(grep -o 'HTTP listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+}
 # A throwaway MariaDB in $WORK/db on a free port (DB_PORT), user test /
 # testpass with every right, database sbtest; its PID in DB_PID. Extra
 # mariadbd flags follow.

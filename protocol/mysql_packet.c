@@ -58,6 +58,13 @@ uint32_t mysql_rd_u32(struct mysql_rd *r)
 {
     return (uint32_t)rd_le(r, 4);
 }
+uint32_t mysql_command_id(const uint8_t *arg, size_t len)
+{
+    struct mysql_rd r;
+    mysql_rd_init(&r, arg, len);
+    uint32_t id = mysql_rd_u32(&r);
+    return r.err ? 0 : id;
+}
 uint64_t mysql_rd_u64(struct mysql_rd *r)
 {
     return rd_le(r, 8);

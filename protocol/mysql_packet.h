@@ -142,6 +142,14 @@ void mysql_put_lenenc(struct buf *b, uint64_t v);
 void mysql_put_lenenc_str(struct buf *b, const void *s, size_t len);
 size_t mysql_lenenc_size(uint64_t v);
 
+/* MariaDB's statement id for "the one prepared last", which lets a driver
+ * send PREPARE and EXECUTE together without waiting for the id. */
+#define MYSQL_STMT_ID_LAST 0xFFFFFFFFu
+
+/* The 4-byte little-endian id that COM_STMT_* and COM_PROCESS_KILL carry
+ * first after the command byte (`arg` is what follows it); 0 when short. */
+uint32_t mysql_command_id(const uint8_t *arg, size_t len);
+
 /* Framing. Appends `len` payload bytes as one logical packet, split into
  * 0xFFFFFF chunks (plus an empty trailing chunk when the length is an exact
  * multiple); *seq is advanced once per physical packet. */

@@ -180,9 +180,7 @@ static void com_process_kill(struct mysql_conn *c, const uint8_t *p, size_t len)
         mysql_conn_send_err(c, ER_UNKNOWN_COM);
         return;
     }
-    uint32_t id =
-        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    session_kill(c->sess, id, false);
+    session_kill(c->sess, mysql_command_id(p, len), false);
 }
 
 void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -236,16 +234,10 @@ void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         stmt_prepare(c, arg, arg_len);
         break;
     case COM_STMT_EXECUTE:
-        stmt_execute(c, arg, arg_len);
-        break;
     case COM_STMT_SEND_LONG_DATA:
-        stmt_send_long_data(c, arg, arg_len);
-        break;
     case COM_STMT_RESET:
-        stmt_reset(c, arg, arg_len);
-        break;
     case COM_STMT_CLOSE:
-        stmt_close(c, arg, arg_len);
+        stmt_command(c, cmd, arg, arg_len);
         break;
     default:
         LOGC(LOG_DEBUG, c, "unknown command 0x%02x", cmd);

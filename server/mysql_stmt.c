@@ -52,25 +52,14 @@ static size_t count_stmts(const struct session *s)
     return n;
 }
 
-/* MariaDB's id for "the statement prepared last", so that a driver can
- * send PREPARE and EXECUTE together without waiting for the id. */
-#define STMT_ID_LAST 0xFFFFFFFFu
-
 static struct prepared_stmt *find(struct session *s, uint32_t id)
 {
-    if (id == STMT_ID_LAST)
+    if (id == MYSQL_STMT_ID_LAST)
         id = s->last_stmt_id;
     for (struct prepared_stmt *st = s->stmts; st; st = st->next)
         if (st->id == id)
             return st;
     return NULL;
-}
-
-static uint32_t read_id(const uint8_t *p, size_t len)
-{
-    if (len < 4)
-        return 0;
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Counts the placeholders of one statement; -1 when there are several. */
@@ -208,9 +197,10 @@ static int bind_text(const struct prepared_stmt *st, const struct mysql_param *p
 
 void stmt_execute(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
-    struct prepared_stmt *st = find(c->sess, read_id(p, len));
+    struct prepared_stmt *st = find(c->sess, mysql_command_id(p, len));
     if (len < 9 || !st) {
-        mysql_conn_send_err(c, ER_UNKNOWN_STMT_HANDLER, read_id(p, len), "mysqld_stmt_execute");
+        mysql_conn_send_err(c, ER_UNKNOWN_STMT_HANDLER, mysql_command_id(p, len),
+                            "mysqld_stmt_execute");
         return;
     }
     struct mysql_param *params = st->nparams ? calloc(st->nparams, sizeof(*params)) : NULL;
@@ -244,7 +234,7 @@ void stmt_execute(struct mysql_conn *c, const uint8_t *p, size_t len)
 void stmt_send_long_data(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     /* No answer, not even on error (the error surfaces at EXECUTE). */
-    struct prepared_stmt *st = find(c->sess, read_id(p, len));
+    struct prepared_stmt *st = find(c->sess, mysql_command_id(p, len));
     if (!st || len < 6)
         return;
     uint16_t param = (uint16_t)(p[4] | p[5] << 8);
@@ -257,9 +247,10 @@ void stmt_send_long_data(struct mysql_conn *c, const uint8_t *p, size_t len)
 
 void stmt_reset(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
-    struct prepared_stmt *st = find(c->sess, read_id(p, len));
+    struct prepared_stmt *st = find(c->sess, mysql_command_id(p, len));
     if (!st) {
-        mysql_conn_send_err(c, ER_UNKNOWN_STMT_HANDLER, read_id(p, len), "mysqld_stmt_reset");
+        mysql_conn_send_err(c, ER_UNKNOWN_STMT_HANDLER, mysql_command_id(p, len),
+                            "mysqld_stmt_reset");
         return;
     }
     for (uint16_t i = 0; i < st->nparams; i++)
@@ -270,7 +261,7 @@ void stmt_reset(struct mysql_conn *c, const uint8_t *p, size_t len)
 void stmt_close(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     /* COM_STMT_CLOSE has no answer. */
-    uint32_t id = read_id(p, len);
+    uint32_t id = mysql_command_id(p, len);
     for (struct prepared_stmt **pp = &c->sess->stmts; *pp; pp = &(*pp)->next) {
         if ((*pp)->id == id) {
             struct prepared_stmt *st = *pp;
@@ -278,5 +269,26 @@ void stmt_close(struct mysql_conn *c, const uint8_t *p, size_t len)
             stmt_free(st);
             return;
         }
+    }
+}
+
+void stmt_command(struct mysql_conn *c, uint8_t command, const uint8_t *arg, size_t len)
+{
+    switch (command) {
+    case COM_STMT_EXECUTE:
+        stmt_execute(c, arg, len);
+        break;
+    case COM_STMT_SEND_LONG_DATA:
+        stmt_send_long_data(c, arg, len);
+        break;
+    case COM_STMT_RESET:
+        stmt_reset(c, arg, len);
+        break;
+    case COM_STMT_CLOSE:
+        stmt_close(c, arg, len);
+        break;
+    default: /* COM_STMT_FETCH: our statements open no cursors */
+        mysql_conn_send_err(c, ER_UNKNOWN_COM);
+        break;
     }
 }

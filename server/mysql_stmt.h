@@ -18,6 +18,9 @@ void stmt_send_long_data(struct mysql_conn *c, const uint8_t *p, size_t len);
 void stmt_reset(struct mysql_conn *c, const uint8_t *p, size_t len);
 void stmt_close(struct mysql_conn *c, const uint8_t *p, size_t len);
 void stmt_close_all(struct session *s);
+/* COM_STMT_EXECUTE, SEND_LONG_DATA, RESET or CLOSE on one of ours; any
+ * other (COM_STMT_FETCH) is refused. `arg` follows the command byte. */
+void stmt_command(struct mysql_conn *c, uint8_t command, const uint8_t *arg, size_t len);
 
 /* Runs the statements of a COM_QUERY; `first` is false for what is left
  * of one after an asynchronous statement. */

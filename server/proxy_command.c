@@ -22,29 +22,41 @@ static bool is_stage(enum sql_route r)
     return r != SQL_ROUTE_OTHER && r != SQL_ROUTE_EMPTY;
 }
 
-static bool only_upstream_statements(const char *sql, size_t len)
+/* One pass over a query's statements, stopping at a stage statement. */
+struct statements {
+    size_t n;
+    bool stage;      /* one of them is a stage statement */
+    bool last_short; /* the last one seen is short enough to be cut-off stage SQL */
+    size_t first_start, first_len;
+};
+
+static void scan_statements(const char *sql, size_t len, struct statements *st)
 {
     size_t pos = 0, start, slen;
-    bool any = false;
+    *st = (struct statements){0};
     while (sql_split_next(sql, len, &pos, &start, &slen)) {
-        if (is_stage(sql_route_statement(sql + start, slen)))
-            return false;
-        any = true;
+        if (st->n++ == 0) {
+            st->first_start = start;
+            st->first_len = slen;
+        }
+        st->last_short = slen < 256;
+        if (is_stage(sql_route_statement(sql + start, slen))) {
+            st->stage = true;
+            return;
+        }
     }
-    return any;
 }
 
-static uint32_t stmt_id_of(const uint8_t *p, size_t len)
+/* The statement or connection id after the command byte of `p`. */
+static uint32_t id_after_command(const uint8_t *p, size_t len)
 {
-    if (len < 5)
-        return 0;
-    return (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+    return mysql_command_id(p + 1, len - 1);
 }
 
-/* Whose statement an id names: MariaDB's 0xFFFFFFFF is the last prepared. */
+/* Whose statement an id names. */
 static bool stmt_is_upstream(const struct mysql_conn *c, uint32_t id)
 {
-    return id == 0xFFFFFFFFu ? !c->prepared_local : id < LOCAL_STMT_ID_BASE;
+    return id == MYSQL_STMT_ID_LAST ? !c->prepared_local : id < LOCAL_STMT_ID_BASE;
 }
 
 /* The SQL may be cut short: a statement cut at the end could still turn
@@ -52,15 +64,9 @@ static bool stmt_is_upstream(const struct mysql_conn *c, uint32_t id)
  * long already (stage statements are short). */
 static bool prefix_only_upstream(const char *sql, size_t len)
 {
-    size_t pos = 0, start, slen, n = 0;
-    bool last_short = false;
-    while (sql_split_next(sql, len, &pos, &start, &slen)) {
-        if (is_stage(sql_route_statement(sql + start, slen)))
-            return false;
-        last_short = slen < 256;
-        n++;
-    }
-    return n > 0 && !(n > 1 && last_short);
+    struct statements st;
+    scan_statements(sql, len, &st);
+    return st.n > 0 && !st.stage && !(st.n > 1 && st.last_short);
 }
 
 bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -73,7 +79,7 @@ bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, siz
         return prefix_only_upstream((const char *)p + 1, len - 1);
     case COM_STMT_EXECUTE:
     case COM_STMT_SEND_LONG_DATA:
-        return len >= 5 && stmt_is_upstream(c, stmt_id_of(p, len));
+        return len >= 5 && stmt_is_upstream(c, id_after_command(p, len));
     default:
         return false;
     }
@@ -81,30 +87,12 @@ bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, siz
 
 static void com_stmt(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
-    uint32_t id = stmt_id_of(p, len);
+    uint32_t id = id_after_command(p, len);
     if (stmt_is_upstream(c, id)) {
         proxy_forward(c, p, len, false);
         return;
     }
-    const uint8_t *arg = p + 1;
-    size_t n = len - 1;
-    switch (p[0]) {
-    case COM_STMT_EXECUTE:
-        stmt_execute(c, arg, n);
-        break;
-    case COM_STMT_SEND_LONG_DATA:
-        stmt_send_long_data(c, arg, n);
-        break;
-    case COM_STMT_RESET:
-        stmt_reset(c, arg, n);
-        break;
-    case COM_STMT_CLOSE:
-        stmt_close(c, arg, n);
-        break;
-    default:
-        mysql_conn_send_err(c, ER_UNKNOWN_COM);
-        break;
-    }
+    stmt_command(c, p[0], p + 1, len - 1);
 }
 
 static void com_stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -122,15 +110,26 @@ static void com_stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
 
 /* KILL of a connection: the upstream ends that session, and once it says
  * OK we end the client's too, as a direct server would. */
-static void note_kill(struct mysql_conn *c, const char *sql, size_t len)
+static void note_kill(struct mysql_conn *c, const char *sql, const struct statements *st)
 {
-    size_t pos = 0, start, slen, more_start, more_len;
     uint32_t id;
     c->pending_kill = 0;
-    if (sql_split_next(sql, len, &pos, &start, &slen) &&
-        sql_route_kill_connection(sql + start, slen, &id) &&
-        !sql_split_next(sql, len, &pos, &more_start, &more_len))
+    if (st->n == 1 && sql_route_kill_connection(sql + st->first_start, st->first_len, &id))
         c->pending_kill = id;
+}
+
+static void com_query(struct mysql_conn *c, const uint8_t *p, size_t len)
+{
+    const char *sql = (const char *)p + 1;
+    struct statements st;
+    scan_statements(sql, len - 1, &st);
+    if (st.n == 0 || st.stage) {
+        mysql_command_run_query(c, sql, len - 1, true);
+        return;
+    }
+    c->srv->questions++;
+    note_kill(c, sql, &st);
+    proxy_forward(c, p, len, false); /* as it came: the common case */
 }
 
 void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -140,13 +139,7 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         mysql_conn_close(c, "COM_QUIT");
         return;
     case COM_QUERY:
-        if (only_upstream_statements((const char *)p + 1, len - 1)) {
-            c->srv->questions++;
-            note_kill(c, (const char *)p + 1, len - 1);
-            proxy_forward(c, p, len, false); /* as it came: the common case */
-        } else {
-            mysql_command_run_query(c, (const char *)p + 1, len - 1, true);
-        }
+        com_query(c, p, len);
         return;
     case COM_STMT_PREPARE:
         com_stmt_prepare(c, p, len);
@@ -166,7 +159,7 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         proxy_forward(c, p, len, false);
         return;
     case COM_PROCESS_KILL:
-        c->pending_kill = stmt_id_of(p, len); /* the same 4-byte id after the command */
+        c->pending_kill = id_after_command(p, len);
         proxy_forward(c, p, len, false);
         return;
     case COM_INIT_DB:

@@ -61,12 +61,9 @@ stop_pgbouncer() {
 }
 
 start_stageproxy() { # [upstream flags...]
-    rm -rf "$WORK/sp" "$WORK/sp.log"
-    build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-        --max-connections 20000 "$@" 2>"$WORK/sp.log" &
-    SP_PID=$!
-    for _ in $(seq 50); do grep -q "MySQL listening" "$WORK/sp.log" && break; sleep 0.1; done
-    SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+    rm -rf "$WORK/sp"
+    sp_start "$WORK/sp" --max-connections 20000 "$@"
+    SP_PORT=$SP_MYSQL
 }
 
 stop_stageproxy() {

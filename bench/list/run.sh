@@ -31,14 +31,8 @@ os.chmod(os.path.join(data, "catalog.json"), 0o600)
 PY
 
 start() {
-    build/stageproxy --data-dir "$WORK/data" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-        2>"$WORK/sp.log" &
-    SP_PID=$!
-    for _ in $(seq 100); do
-        grep -q "MySQL listening" "$WORK/sp.log" && break
-        sleep 0.05
-    done
-    MPORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+    sp_start "$WORK/data"
+    MPORT=$SP_MYSQL
 }
 stop() { kill "$SP_PID"; wait "$SP_PID" 2>/dev/null || true; SP_PID=; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$SP_PID/status"; }

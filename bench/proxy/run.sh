@@ -17,12 +17,9 @@ bench_work proxy DB_PID SP_PID SOCAT_PID
 
 start_mariadb --innodb-buffer-pool-size=256M --max-connections=200
 
-build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-    --upstream "127.0.0.1:$DB_PORT" --upstream-user test --upstream-password testpass \
-    --max-connections 200 2>"$WORK/sp.log" &
-SP_PID=$!
-wait_for "$WORK/sp.log" "MySQL listening"
-SP_PORT=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+sp_start "$WORK/sp" --upstream "127.0.0.1:$DB_PORT" --upstream-user test --upstream-password testpass \
+    --max-connections 200
+SP_PORT=$SP_MYSQL
 
 SOCAT_PORT=$(free_port)
 socat "TCP-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$DB_PORT,nodelay" &

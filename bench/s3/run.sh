@@ -31,12 +31,7 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 AWS="aws --endpoint-url http://127.0.0.1:$S3_PORT"
 
-build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-    2>"$WORK/sp.log" &
-SP_PID=$!
-for _ in $(seq 100); do grep -q "HTTP listening" "$WORK/sp.log" && break; sleep 0.05; done
-SP_HTTP=$(grep -o 'HTTP listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
-SP_MYSQL=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+sp_start "$WORK/sp"
 MYSQL="mariadb -h127.0.0.1 -P$SP_MYSQL -uroot"
 $MYSQL -e "CREATE STAGE up URL='s3://bkt/sp/' CONNECTION=(ENDPOINT_URL='http://127.0.0.1:$S3_PORT' ACCESS_KEY_ID='S3RVER' SECRET_ACCESS_KEY='S3RVER');
            CREATE STAGE many URL='s3://bkt/many/' CONNECTION=(ENDPOINT_URL='http://127.0.0.1:$S3_PORT' ACCESS_KEY_ID='S3RVER' SECRET_ACCESS_KEY='S3RVER')"

@@ -21,12 +21,7 @@ bench_work upload SP_PID NG_PID
 
 
 # stageproxy
-build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-    2>"$WORK/sp.log" &
-SP_PID=$!
-for _ in $(seq 100); do grep -q "HTTP listening" "$WORK/sp.log" && break; sleep 0.05; done
-SP_HTTP=$(grep -o 'HTTP listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
-SP_MYSQL=$(grep -o 'MySQL listening on 127.0.0.1:[0-9]*' "$WORK/sp.log" | cut -d: -f2)
+sp_start "$WORK/sp"
 mariadb -h127.0.0.1 -P"$SP_MYSQL" -uroot -e 'CREATE STAGE bench'
 
 # nginx WebDAV, one worker like stageproxy's one loop
@@ -94,11 +89,7 @@ CNG_MED=$(printf '%s\n' "${c_ng[@]}" | median)
 
 # peak RSS of a 4 GiB upload (a restarted server, so earlier runs do not count)
 kill "$SP_PID"; wait "$SP_PID" 2>/dev/null || true
-build/stageproxy --data-dir "$WORK/sp" --mysql-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-    2>"$WORK/sp2.log" &
-SP_PID=$!
-for _ in $(seq 100); do grep -q "HTTP listening" "$WORK/sp2.log" && break; sleep 0.05; done
-SP_HTTP=$(grep -o 'HTTP listening on 127.0.0.1:[0-9]*' "$WORK/sp2.log" | cut -d: -f2)
+sp_start "$WORK/sp"
 IDLE_RSS=$(awk '/VmRSS/ {print $2}' "/proc/$SP_PID/status")
 head -c 4G /dev/zero | curl -sS -o /dev/null --fail -T - "http://127.0.0.1:$SP_HTTP/v1/stages/bench/files/four.bin"
 PEAK_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SP_PID/status")

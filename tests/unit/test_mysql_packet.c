@@ -177,6 +177,13 @@ static void test_discard_passes_the_rest_on(void)
     buf_free(&passed);
 }
 
+static void test_command_id(void)
+{
+    CHECK_EQ(mysql_command_id((const uint8_t *)"\x78\x56\x34\x12\x01", 5), 0x12345678u);
+    CHECK_EQ(mysql_command_id((const uint8_t *)"\xff\xff\xff\xff", 4), 0xFFFFFFFFu);
+    CHECK_EQ(mysql_command_id((const uint8_t *)"\x01\x02\x03", 3), 0); /* short */
+}
+
 static void test_limits_and_sequence(void)
 {
     struct mysql_asm a;
@@ -244,6 +251,7 @@ int main(void)
     test_lenenc();
     test_framing();
     test_discard_passes_the_rest_on();
+    test_command_id();
     test_limits_and_sequence();
     test_ok_err_eof();
     return test_finish("mysql_packet");
