@@ -1,4 +1,5 @@
-/* The SQL lexer in both modes, statement splitting and the router. */
+/* The SQL lexer in both modes, statement splitting and the router (with
+ * its KILL reader). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (start + len > size)
             __builtin_trap();
         sql_route_statement(sql + start, len);
+        uint32_t id;
+        if (sql_route_kill_connection(sql + start, len, &id) && id == 0)
+            __builtin_trap(); /* KILL 0 names no connection */
     }
     return 0;
 }
