@@ -10,7 +10,8 @@ ROOT=$PWD
 BUILD_PKGS=(build-essential cmake pkg-config libuv1-dev libssl-dev libcurl4-openssl-dev
             libjansson-dev node-llhttp libinih-dev libpcre2-dev libexpat1-dev)
 TEST_PKGS=(clang libclang-rt-14-dev clang-format mariadb-client python3-pymysql python3-mysqldb
-           libmariadb-java openssl curl procps awscli mariadb-server sysbench)
+           libmariadb-java openssl curl procps awscli mariadb-server sysbench
+           iproute2 util-linux)
 
 say() { printf '==> %s\n' "$*"; }
 
