@@ -31,6 +31,11 @@ bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, siz
 void proxy_pass_consider(struct mysql_conn *c);
 void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len);
 void proxy_pass_end(struct mysql_conn *c);
+/* The client's upstream session is gone, closed by itself or by us: the
+ * connection forgets it, and `counter` (lost or refused, or NULL) counts it. */
+void proxy_upstream_gone(struct mysql_conn *c, uint64_t *counter);
+/* The 2013 of a command whose answer will never come. */
+void proxy_send_lost_during_query(struct mysql_conn *c);
 /* The client is behind: the relay waits for it to drain. */
 void proxy_client_backlogged(struct mysql_conn *c);
 

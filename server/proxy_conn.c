@@ -64,17 +64,31 @@ void proxy_upstream_logged_in(struct mysql_conn *c, uint16_t status)
     mysql_conn_async_end(c);
 }
 
+void proxy_upstream_gone(struct mysql_conn *c, uint64_t *counter)
+{
+    c->up = NULL;
+    c->upstream_lost = true;
+    if (counter)
+        metrics_add(counter, 1);
+}
+
+void proxy_send_lost_during_query(struct mysql_conn *c)
+{
+    mysql_conn_send_err_text(c, 2013, "HY000",
+                             "Lost connection to the upstream MySQL server during query");
+}
+
 void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqlstate,
                            const char *msg)
 {
-    c->up = NULL; /* it closed itself */
-    c->upstream_lost = true;
-    if (c->state == MYSQL_CONN_CLOSING)
+    /* it closed itself */
+    if (c->state == MYSQL_CONN_CLOSING) {
+        proxy_upstream_gone(c, NULL);
         return;
+    }
     bool logged_in = c->state == MYSQL_CONN_COMMAND || c->state == MYSQL_CONN_INFILE;
-    metrics_add(logged_in ? &c->srv->metrics.upstream_lost_total
-                          : &c->srv->metrics.upstream_refused_total,
-                1);
+    proxy_upstream_gone(c, logged_in ? &c->srv->metrics.upstream_lost_total
+                                     : &c->srv->metrics.upstream_refused_total);
     if (!logged_in) {
         /* before the login completed: refuse it with the upstream's words
          * (in place of the greeting, when that has not gone out yet). Codes
@@ -89,9 +103,7 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
     LOGC(LOG_WARN, c, "upstream lost: %s", msg);
     if (c->busy) { /* a command was waiting for its answer */
         mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
-        mysql_conn_send_err_text(c, 2013, "HY000",
-                                 "Lost connection to the upstream MySQL server "
-                                 "during query");
+        proxy_send_lost_during_query(c);
         mysql_command_statement_done(c, -1);
         return;
     }
@@ -107,9 +119,7 @@ void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
         return;
     }
     /* as the upstream would to a direct client: its words, then the end */
-    metrics_add(&c->srv->metrics.upstream_lost_total, 1);
-    c->up = NULL;
-    c->upstream_lost = true;
+    proxy_upstream_gone(c, &c->srv->metrics.upstream_lost_total);
     c->seq = 0;
     mysql_conn_send_err_text(c, e->code, e->sqlstate, e->message);
     mysql_conn_close_after_flush(c, "the upstream ended the session");
@@ -181,7 +191,7 @@ int proxy_forward(struct mysql_conn *c, const uint8_t *payload, size_t len, bool
     }
     int rc = upstream_command(c->up, payload, len, c->seq, more_after);
     if (rc < 0) {
-        mysql_conn_send_err_text(c, 2013, "HY000", "Lost connection to the upstream MySQL server");
+        proxy_send_lost_during_query(c);
         return -1;
     }
     if (rc == 1)

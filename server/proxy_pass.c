@@ -20,10 +20,8 @@
 static void lose_upstream(struct mysql_conn *c)
 {
     log_conn(LOG_WARN, "m", c->id, "upstream lost while a command was passed on to it");
-    metrics_add(&c->srv->metrics.upstream_lost_total, 1);
     upstream_close(c->up);
-    c->up = NULL;
-    c->upstream_lost = true;
+    proxy_upstream_gone(c, &c->srv->metrics.upstream_lost_total);
 }
 
 void proxy_pass_consider(struct mysql_conn *c)
@@ -58,8 +56,7 @@ void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len)
 void proxy_pass_end(struct mysql_conn *c)
 {
     if (!c->up) {
-        mysql_conn_send_err_text(c, 2013, "HY000",
-                                 "Lost connection to the upstream MySQL server during query");
+        proxy_send_lost_during_query(c);
         return;
     }
     if (upstream_pass_end(c->up, c->seq) == 1)
