@@ -1,5 +1,6 @@
 #include "server/catalog.h"
 
+#include "server/log.h"
 #include "server/session_time.h"
 
 #include <errno.h>
@@ -10,15 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define CATALOG_FORMAT_VERSION 1
-
-struct catalog_waiter {
-    struct catalog_waiter *next;
-    uint64_t generation;
-    catalog_saved_cb cb;
-    void *arg;
-};
 
 struct stage_def *stage_def_new(const char *name, enum stage_type type)
 {
@@ -47,6 +39,7 @@ void stage_def_free(struct stage_def *d)
     json_decref(d->file_format);
     free(d->comment);
     free(d->creator);
+    free(d->text);
     free(d);
 }
 
@@ -80,7 +73,7 @@ struct stage_def *catalog_find(struct catalog *c, const char *name)
     return i < c->n && strcmp(c->stages[i]->name, name) == 0 ? c->stages[i] : NULL;
 }
 
-int catalog_put(struct catalog *c, struct stage_def *def)
+static int put_def(struct catalog *c, struct stage_def *def)
 {
     size_t i = lower_bound(c, def->name);
     if (i < c->n && strcmp(c->stages[i]->name, def->name) == 0) {
@@ -104,7 +97,7 @@ int catalog_put(struct catalog *c, struct stage_def *def)
     return 0;
 }
 
-struct stage_def *catalog_take(struct catalog *c, const char *name)
+static struct stage_def *take_def(struct catalog *c, const char *name)
 {
     size_t i = lower_bound(c, name);
     if (i >= c->n || strcmp(c->stages[i]->name, name) != 0)
@@ -113,6 +106,40 @@ struct stage_def *catalog_take(struct catalog *c, const char *name)
     memmove(&c->stages[i], &c->stages[i + 1], (c->n - i - 1) * sizeof(*c->stages));
     c->n--;
     c->generation++;
+    return d;
+}
+
+/* The journal record of each change goes into `pending`; when one cannot
+ * be made, the next save writes a whole snapshot instead. */
+static void journal_record(struct catalog *c, const char *op, const char *json)
+{
+    if (!json) {
+        c->need_snapshot = true;
+        return;
+    }
+    buf_printf(&c->pending, "{\"%s\":%s}\n", op, json);
+    if (c->pending.oom)
+        c->need_snapshot = true;
+}
+
+int catalog_put(struct catalog *c, struct stage_def *def)
+{
+    int rc = put_def(c, def);
+    if (rc == 0)
+        journal_record(c, "put", catalog_def_text(def) == 0 ? def->text : NULL);
+    return rc;
+}
+
+struct stage_def *catalog_take(struct catalog *c, const char *name)
+{
+    struct stage_def *d = take_def(c, name);
+    if (d) {
+        json_t *j = json_string(name);
+        char *quoted = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+        journal_record(c, "drop", quoted);
+        free(quoted);
+        json_decref(j);
+    }
     return d;
 }
 
@@ -148,21 +175,14 @@ static json_t *stage_to_json(const struct stage_def *d)
                      d->comment, "creator", d->creator, "created_on", created);
 }
 
-static char *catalog_dump(const struct catalog *c)
+int catalog_def_text(struct stage_def *d)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < c->n; i++) {
-        if (json_array_append_new(arr, stage_to_json(c->stages[i])) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
+    if (!d->text) {
+        json_t *j = stage_to_json(d);
+        d->text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(j);
     }
-    json_t *doc = json_pack("{s:i, s:o}", "version", CATALOG_FORMAT_VERSION, "stages", arr);
-    if (!doc)
-        return NULL;
-    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
-    json_decref(doc);
-    return text;
+    return d->text ? 0 : -ENOMEM;
 }
 
 static struct stage_def *stage_from_json(json_t *j, char *err, size_t err_len)
@@ -203,16 +223,148 @@ static struct stage_def *stage_from_json(json_t *j, char *err, size_t err_len)
     return d;
 }
 
+/* One journal record: {"put": stage} or {"drop": "name"}. */
+static int apply_record(struct catalog *c, json_t *rec, char *err, size_t err_len)
+{
+    json_t *put = json_object_get(rec, "put"), *drop = json_object_get(rec, "drop");
+    if (json_object_size(rec) != 1 || (!put && !json_is_string(drop))) {
+        snprintf(err, err_len, "a record is not a catalog change");
+        return -EINVAL;
+    }
+    if (drop) {
+        stage_def_free(take_def(c, json_string_value(drop)));
+        return 0;
+    }
+    struct stage_def *d = stage_from_json(put, err, err_len);
+    if (!d)
+        return -EINVAL;
+    catalog_def_text(d);
+    if (put_def(c, d) < 0) {
+        stage_def_free(d);
+        snprintf(err, err_len, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* True when `line` parses as JSON: a damaged record followed by one that
+ * does is not a torn tail. */
+static bool parses(const char *line, size_t len)
+{
+    json_t *j = json_loadb(line, len, 0, NULL);
+    json_decref(j);
+    return j != NULL;
+}
+
+int catalog_replay(struct catalog *c, const char *text, size_t len, size_t *good_len, char *err,
+                   size_t err_len)
+{
+    size_t off = 0;
+    while (off < len) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t line_len = nl ? (size_t)(nl - (text + off)) : len - off;
+        json_t *rec = nl ? json_loadb(text + off, line_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        if (!rec) { /* torn, unless whole records follow */
+            for (size_t at = nl ? off + line_len + 1 : len; at < len;) {
+                const char *end = memchr(text + at, '\n', len - at);
+                if (!end)
+                    break;
+                if (parses(text + at, (size_t)(end - (text + at)))) {
+                    snprintf(err, err_len, "the record at byte %zu is damaged", off);
+                    return -EINVAL;
+                }
+                at = (size_t)(end - text) + 1;
+            }
+            break;
+        }
+        char why[200];
+        int rc = apply_record(c, rec, why, sizeof(why));
+        json_decref(rec);
+        if (rc < 0) {
+            snprintf(err, err_len, "the record at byte %zu: %s", off, why);
+            return rc;
+        }
+        off += line_len + 1;
+    }
+    *good_len = off;
+    return 0;
+}
+
+static int read_whole(int fd, char **out, size_t *out_len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    char *text = malloc((size_t)st.st_size + 1);
+    if (!text)
+        return -ENOMEM;
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(text);
+            return n < 0 ? -errno : -EIO;
+        }
+        got += (size_t)n;
+    }
+    *out = text;
+    *out_len = got;
+    return 0;
+}
+
+/* Replays DATA/catalog.journal and cuts a torn tail off it. */
+static int load_journal(struct catalog *c, char *err, size_t err_len)
+{
+    int fd = open(c->journal_path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, err_len, "cannot open %s: %s", c->journal_path, strerror(errno));
+        return -errno;
+    }
+    char *text = NULL, why[256];
+    size_t len = 0, good = 0;
+    int rc = read_whole(fd, &text, &len);
+    if (rc < 0)
+        snprintf(why, sizeof(why), "%s", strerror(-rc));
+    else
+        rc = catalog_replay(c, text, len, &good, why, sizeof(why));
+    free(text);
+    if (rc == 0 && good < len) {
+        log_warn("%s: cut off %zu bytes of a record left incomplete by a crash", c->journal_path,
+                 len - good);
+        if (ftruncate(fd, (off_t)good) < 0 || fdatasync(fd) < 0) {
+            rc = -errno;
+            snprintf(why, sizeof(why), "cannot cut its torn tail: %s", strerror(errno));
+        }
+    }
+    close(fd);
+    if (rc < 0) {
+        snprintf(err, err_len, "cannot load %s: %s", c->journal_path, why);
+        return rc;
+    }
+    c->journal_size = good;
+    c->generation = 0;
+    return 0;
+}
+
 int catalog_load(struct catalog *c, uv_loop_t *loop, const char *data_dir, char *err,
                  size_t err_len)
 {
     memset(c, 0, sizeof(*c));
     c->loop = loop;
-    size_t n = strlen(data_dir) + sizeof("/catalog.json.tmp");
+    c->journal_fd = -1;
+    buf_init(&c->pending);
+    buf_init(&c->save);
+    size_t n = strlen(data_dir) + sizeof("/catalog.journal");
     c->path = malloc(n);
-    if (!c->path)
+    c->journal_path = malloc(n);
+    if (!c->path || !c->journal_path)
         return -ENOMEM;
     snprintf(c->path, n, "%s/catalog.json", data_dir);
+    snprintf(c->journal_path, n, "%s/catalog.journal", data_dir);
     /* A temp file left by a crash was never renamed: it is not the catalog. */
     char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
@@ -220,10 +372,11 @@ int catalog_load(struct catalog *c, uv_loop_t *loop, const char *data_dir, char 
     struct stat st;
     if (stat(c->path, &st) < 0) {
         if (errno == ENOENT)
-            return 0;
+            return load_journal(c, err, err_len);
         snprintf(err, err_len, "cannot read %s: %s", c->path, strerror(errno));
         return -errno;
     }
+    c->snapshot_size = (uint64_t)st.st_size;
     json_error_t je;
     json_t *doc = json_load_file(c->path, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
@@ -245,7 +398,9 @@ int catalog_load(struct catalog *c, uv_loop_t *loop, const char *data_dir, char 
     {
         char why[200];
         struct stage_def *d = stage_from_json(j, why, sizeof(why));
-        if (!d || catalog_find(c, d->name) || catalog_put(c, d) < 0) {
+        if (d)
+            catalog_def_text(d); /* now, so that the first snapshot is a copy */
+        if (!d || catalog_find(c, d->name) || put_def(c, d) < 0) {
             snprintf(err, err_len, "%s: %s", c->path, d ? "duplicate stage" : why);
             stage_def_free(d);
             json_decref(doc);
@@ -253,8 +408,7 @@ int catalog_load(struct catalog *c, uv_loop_t *loop, const char *data_dir, char 
         }
     }
     json_decref(doc);
-    c->generation = 0;
-    return 0;
+    return load_journal(c, err, err_len);
 }
 
 void catalog_free(struct catalog *c)
@@ -262,125 +416,10 @@ void catalog_free(struct catalog *c)
     for (size_t i = 0; i < c->n; i++)
         stage_def_free(c->stages[i]);
     free(c->stages);
+    catalog_save_close(c);
     free(c->path);
-    free(c->save_text);
-    while (c->waiters) {
-        struct catalog_waiter *w = c->waiters;
-        c->waiters = w->next;
-        free(w);
-    }
+    free(c->journal_path);
+    buf_free(&c->pending);
+    buf_free(&c->save);
     memset(c, 0, sizeof(*c));
-}
-
-/* ---- saving ---- */
-
-static int write_atomically(const char *path, const char *text)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    size_t len = strlen(text), off = 0;
-    int rc = 0;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -errno;
-    if (rc < 0) {
-        unlink(tmp);
-        return rc;
-    }
-    char *dir = strdup(path);
-    if (!dir)
-        return -ENOMEM;
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0)
-        rc = -errno;
-    if (dfd >= 0)
-        close(dfd);
-    free(dir);
-    return rc;
-}
-
-static void save_work_cb(uv_work_t *w)
-{
-    struct catalog *c = w->data;
-    c->save_status = write_atomically(c->path, c->save_text);
-}
-
-static void start_save(struct catalog *c);
-
-static void save_after_cb(uv_work_t *w, int status)
-{
-    struct catalog *c = w->data;
-    int st = status < 0 ? status : c->save_status;
-    c->saving = false;
-    free(c->save_text);
-    c->save_text = NULL;
-    /* Everyone whose change is in the saved generation hears the outcome. */
-    struct catalog_waiter **pp = &c->waiters, *done = NULL;
-    while (*pp) {
-        struct catalog_waiter *x = *pp;
-        if (x->generation <= c->saving_generation) {
-            *pp = x->next;
-            x->next = done;
-            done = x;
-        } else {
-            pp = &x->next;
-        }
-    }
-    if (c->waiters)
-        start_save(c);
-    while (done) {
-        struct catalog_waiter *x = done;
-        done = x->next;
-        x->cb(x->arg, st);
-        free(x);
-    }
-}
-
-static void start_save(struct catalog *c)
-{
-    c->save_text = catalog_dump(c);
-    c->saving_generation = c->generation;
-    c->work.data = c;
-    int rc = c->save_text ? uv_queue_work(c->loop, &c->work, save_work_cb, save_after_cb) : -ENOMEM;
-    c->saving = rc == 0;
-    if (rc < 0) {
-        c->save_status = rc;
-        /* report through the same path, on the next loop turn */
-        c->saving = true;
-        save_after_cb(&c->work, rc);
-    }
-}
-
-int catalog_commit(struct catalog *c, catalog_saved_cb cb, void *arg)
-{
-    struct catalog_waiter *w = calloc(1, sizeof(*w));
-    if (!w)
-        return -ENOMEM;
-    w->generation = c->generation;
-    w->cb = cb;
-    w->arg = arg;
-    w->next = c->waiters;
-    c->waiters = w;
-    if (!c->saving)
-        start_save(c);
-    return 0;
 }

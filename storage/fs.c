@@ -1,6 +1,8 @@
 #define _GNU_SOURCE /* sync_file_range */
 #include "storage/fs.h"
 
+#include "storage/file_io.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -749,21 +751,6 @@ static int writer_open_tmp(struct storage_writer *w)
     return w->fd < 0 ? -errno : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int mkdirs_for(const char *root, char *path)
 {
     /* creates every directory between root and the file's parent */
@@ -777,22 +764,6 @@ static int mkdirs_for(const char *root, char *path)
             return -e;
     }
     return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return -ENOMEM;
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd < 0 || fsync(fd) < 0 ? -errno : 0;
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
 }
 
 static int writer_commit(struct storage_writer *w)
@@ -830,7 +801,7 @@ static int writer_commit(struct storage_writer *w)
     if (rc == 0 && rename(w->tmp_path, final) < 0)
         rc = -errno;
     if (rc == 0)
-        rc = fsync_dir_of(final);
+        rc = file_fsync_parent_dir(final);
     free(final);
     return rc;
 }
@@ -852,7 +823,7 @@ static void writer_work_cb(uv_work_t *work)
     case W_WRITE:
         w->status = writer_open_tmp(w);
         if (w->status == 0)
-            w->status = write_all(w->fd, w->data, w->len);
+            w->status = file_write_all(w->fd, w->data, w->len);
         if (w->status == 0) {
             /* start writeback now, so the fsync at the end finds little left */
             sync_file_range(w->fd, (off_t)w->written, (off_t)w->len, SYNC_FILE_RANGE_WRITE);
