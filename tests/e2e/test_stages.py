@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -410,6 +411,59 @@ class CatalogJournal(unittest.TestCase):
         self.assertRegex(str(e.exception), r"cannot load .*catalog\.journal: the record at "
                                            r"byte \d+ is damaged")
         self.assertIn("refusing to start with an unreadable catalog", str(e.exception))
+
+    def test_a_full_disk_refuses_the_change_and_keeps_the_rest(self):
+        mnt = tempfile.mkdtemp(prefix="sp-full-")
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            os.rmdir(mnt)
+            self.skipTest("cannot mount a small tmpfs here: " + p.stderr.strip())
+        s = None
+        try:
+            s = Server(data_dir=os.path.join(mnt, "data"))
+            self.assertEqual(sql(s, "CREATE STAGE first;")[0], 0)
+            filler = os.path.join(mnt, "filler")
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                while True:
+                    os.write(fd, b"\0" * 4096)
+            except OSError:
+                pass
+            os.close(fd)
+            journal_path = os.path.join(s.data_dir, "catalog.journal")
+            made, refused = ["first"], None
+            for i in range(200):  # the journal's last page may hold a few more records
+                journal = os.path.getsize(journal_path)
+                rc, out, err = sql(s, "CREATE STAGE full_%03d COMMENT='%s';" % (i, "x" * 200))
+                if err:  # the CLI runs with --force: the error is what tells
+                    refused = err
+                    break
+                made.append("full_%03d" % i)
+            # what the failed append wrote was cut off again
+            self.assertEqual(os.path.getsize(journal_path), journal)
+            self.assertIsNotNone(refused, "the disk never filled")
+            self.assertEqual(db_error(refused)[:2], ("StorageOther", 4000), refused)
+            self.assertIn("cannot save the catalog: No space left on device", refused)
+            rc, out, err = sql(s, "DROP STAGE first;")
+            self.assertIn("cannot save the catalog: No space left on device", err)
+            rc, out, err = sql(s, "SHOW STAGES;")
+            self.assertEqual(sorted(l.split("\t")[0] for l in out.splitlines()[1:]),
+                             sorted(made))
+            os.unlink(filler)
+            self.assertEqual(sql(s, "CREATE STAGE after;")[0], 0)
+            made.append("after")
+            self.assertNotIn("catalog.json.tmp", os.listdir(s.data_dir))
+            self.assertEqual(s.stop(), 0)
+            s.start()
+            rc, out, err = sql(s, "SHOW STAGES;")
+            self.assertEqual(sorted(l.split("\t")[0] for l in out.splitlines()[1:]),
+                             sorted(made))
+        finally:
+            if s:
+                s.close()
+            subprocess.run(["umount", mnt])
+            os.rmdir(mnt)
 
     def test_a_record_that_is_no_change_stops_start_up(self):
         sql(self.s, "CREATE STAGE a;")
