@@ -47,6 +47,10 @@ static void start_cb(void *ud, const XML_Char *name, const XML_Char **attrs)
 static void end_cb(void *ud, const XML_Char *name)
 {
     struct s3_xml *x = ud;
+    /* expat still ends an empty element whose start was refused: its name
+     * was never added to the path */
+    if (x->error)
+        return;
     if (!x->has_child) {
         x->text[x->text_len] = '\0';
         x->leaf(x->arg, x->path, x->text, x->text_len);
