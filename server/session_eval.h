@@ -47,6 +47,24 @@ int eval_select(struct session *s, const char *sql, size_t len);
 int eval_select_with_table(struct session *s, const char *sql, size_t len, const char *name,
                            struct vtable_rows *rows);
 
+/* A SELECT over a table function whose rows arrive page by page
+ * (LIST_STAGE). When each output row needs only its input row (one table;
+ * no ORDER BY, DISTINCT, GROUP BY or aggregate), rows are filtered and
+ * sent as they come and memory stays flat; LIMIT ends it early.
+ * select_stream_open: 1 with *out set; 0 when the statement needs every
+ * row first (use eval_select_with_table); -1 after sending an error.
+ * `shape` gives the columns; its rows are not read. */
+struct select_stream;
+int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
+                       struct vtable_rows *shape, struct select_stream **out);
+/* One input row; the result set begins with the first. 1 once LIMIT is
+ * reached (no more rows wanted), else 0. */
+int select_stream_row(struct select_stream *ss, const char *const *cells);
+/* Ends the result set (begun if no row came) and frees the stream. */
+void select_stream_end(struct select_stream *ss);
+/* Frees the stream without a word to the client (it is gone). */
+void select_stream_free(struct select_stream *ss);
+
 /* Sends a table as a result set, optionally filtered: SHOW ... LIKE 'p'
  * (on the first column) or SHOW ... WHERE expr (from `where_at` to the end
  * of `sql`). */

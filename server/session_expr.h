@@ -222,6 +222,14 @@ void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_free(struct arena *a);
+/* What a row allocates is given back once it is sent: rewinding to a mark
+ * frees every block allocated after it. */
+struct arena_mark {
+    struct arena_block *head;
+    size_t used;
+};
+struct arena_mark arena_mark(const struct arena *a);
+void arena_rewind(struct arena *a, struct arena_mark m);
 
 /* parser (session_expr_parse.c) */
 const struct sql_token *px_cur(struct parser *p);

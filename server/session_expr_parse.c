@@ -68,6 +68,23 @@ void arena_free(struct arena *a)
     }
 }
 
+struct arena_mark arena_mark(const struct arena *a)
+{
+    struct arena_mark m = {a->head, a->head ? a->head->used : 0};
+    return m;
+}
+
+void arena_rewind(struct arena *a, struct arena_mark m)
+{
+    while (a->head && a->head != m.head) {
+        struct arena_block *b = a->head;
+        a->head = b->next;
+        free(b);
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
 /* ---- parser ---- */
 
 const struct sql_token *px_cur(struct parser *p)

@@ -657,6 +657,112 @@ int eval_select_with_table(struct session *s, const char *sql, size_t len, const
     return px_finish(&p, rc);
 }
 
+/* ---- streamed SELECT over a table function ---- */
+
+struct select_stream {
+    struct arena a;
+    struct parser p;
+    struct select_stmt st;
+    struct out_plan pl;
+    struct evaluator ev;
+    bool begun;
+    int64_t skipped, sent;
+};
+
+static bool streamable(const struct parser *p, const struct select_stmt *st)
+{
+    if (st->ntables != 1 || p->tables[0] != p->preset || st->norders > 0 || st->distinct ||
+        st->group_by)
+        return false;
+    for (int i = 0; i < st->nitems; i++)
+        if (ex_contains_agg(st->items[i].expr))
+            return false;
+    return true;
+}
+
+int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
+                       struct vtable_rows *shape, struct select_stream **out)
+{
+    *out = NULL;
+    struct select_stream *ss = calloc(1, sizeof(*ss));
+    if (!ss)
+        return 0; /* the collecting path reports it */
+    struct parser *p = &ss->p;
+    *p = (struct parser){.s = s, .a = &ss->a, .preset_name = name, .preset = shape};
+    struct vtable_rows *unused_tables = arena_alloc(&ss->a, sizeof(struct vtable_rows) * 8);
+    if (!unused_tables || px_tokenize(p, sql, 0, len) < 0 || !parse_select(p, &ss->st) ||
+        !load_tables(p, &ss->st, unused_tables)) {
+        px_finish(p, -1);
+        free(ss);
+        return -1;
+    }
+    if (!streamable(p, &ss->st)) {
+        select_stream_free(ss);
+        return 0;
+    }
+    if (!resolve_items(p, &ss->st, shape) || !plan_outputs(p, &ss->st, shape, &ss->pl)) {
+        px_finish(p, -1);
+        free(ss);
+        return -1;
+    }
+    ss->ev = (struct evaluator){s, &ss->a, shape};
+    *out = ss;
+    return 1;
+}
+
+int select_stream_row(struct select_stream *ss, const char *const *cells)
+{
+    struct mysql_conn *c = ss->p.s->conn;
+    const struct select_stmt *st = &ss->st;
+    if (!ss->begun) {
+        mysql_result_begin(c, ss->pl.cols, (size_t)ss->pl.n);
+        ss->begun = true;
+    }
+    if (st->limit >= 0 && ss->sent >= st->limit)
+        return 1;
+    struct arena_mark m = arena_mark(&ss->a);
+    struct row_ctx rc = {cells, false};
+    bool wanted = true;
+    if (st->where) {
+        struct val w = ex_eval(&ss->ev, st->where, &rc);
+        wanted = v_true(&w);
+    }
+    if (wanted && ss->skipped < st->offset) {
+        ss->skipped++;
+        wanted = false;
+    }
+    if (wanted) {
+        struct mysql_value vals[256];
+        int n = ss->pl.n < 256 ? ss->pl.n : 256;
+        for (int i = 0; i < n; i++) {
+            const char *v = cell_text(&ss->ev, ss->pl.exprs[i], &rc, ss->pl.table_col[i]);
+            vals[i] =
+                (struct mysql_value){.null = v == NULL, .s = v ? v : "", .len = v ? strlen(v) : 0};
+        }
+        mysql_result_row(c, ss->pl.cols, vals, (size_t)n);
+        ss->sent++;
+    }
+    arena_rewind(&ss->a, m);
+    return st->limit >= 0 && ss->sent >= st->limit ? 1 : 0;
+}
+
+void select_stream_end(struct select_stream *ss)
+{
+    if (!ss->begun)
+        mysql_result_begin(ss->p.s->conn, ss->pl.cols, (size_t)ss->pl.n);
+    mysql_result_end(ss->p.s->conn);
+    select_stream_free(ss);
+}
+
+void select_stream_free(struct select_stream *ss)
+{
+    if (!ss)
+        return;
+    px_free(&ss->p);
+    arena_free(&ss->a);
+    free(ss);
+}
+
 int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like, const char *sql,
                    size_t len, size_t where_at)
 {

@@ -33,7 +33,13 @@ int stage_parse_failed(struct mysql_conn *c, struct stage_stmt *st);
 /* The client went away while the statement waited. */
 bool stage_conn_gone(const struct mysql_conn *c);
 
-enum list_purpose { LIST_ROWS, LIST_REMOVE, LIST_COLLECT, LIST_PURGE };
+/* The columns of LIST and LIST_STAGE: name, size, md5, last_modified, creator. */
+#define STAGE_LIST_NCOLS 5
+extern const struct vtable_col stage_list_cols[STAGE_LIST_NCOLS];
+
+/* LIST_STREAM: a LIST_STAGE select sent row by row as pages come;
+ * LIST_COLLECT: one that needs every row first (ORDER BY, DISTINCT...). */
+enum list_purpose { LIST_ROWS, LIST_REMOVE, LIST_COLLECT, LIST_STREAM, LIST_PURGE };
 
 struct list_op;
 typedef void (*list_done_fn)(struct list_op *op, int status);
@@ -50,6 +56,8 @@ struct list_op {
     char **batch;
     size_t nbatch;
     struct vtable_rows table;
+    struct select_stream *stream;
+    bool limit_reached;
     char *select_sql;
     size_t select_len;
     list_done_fn done;     /* for purges: what follows */

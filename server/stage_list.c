@@ -18,7 +18,7 @@
 
 /* ---- listings: LIST, REMOVE, LIST_STAGE and purges ---- */
 
-static const struct vtable_col list_cols[] = {
+const struct vtable_col stage_list_cols[STAGE_LIST_NCOLS] = {
     {"name", MYSQL_TYPE_VAR_STRING, MYSQL_FLAG_NOT_NULL},
     {"size", MYSQL_TYPE_LONGLONG, MYSQL_FLAG_NOT_NULL | MYSQL_FLAG_UNSIGNED},
     {"md5", MYSQL_TYPE_VAR_STRING, 0},
@@ -29,9 +29,9 @@ static const struct vtable_col list_cols[] = {
 static void list_columns(struct mysql_column cols[5])
 {
     for (int i = 0; i < 5; i++) {
-        struct mysql_column c = {.name = list_cols[i].name,
-                                 .type = list_cols[i].type,
-                                 .flags = list_cols[i].flags,
+        struct mysql_column c = {.name = stage_list_cols[i].name,
+                                 .type = stage_list_cols[i].type,
+                                 .flags = stage_list_cols[i].flags,
                                  .length = 16382};
         if (c.type == MYSQL_TYPE_LONGLONG) {
             c.charset = MYSQL_CHARSET_BINARY;
@@ -53,6 +53,7 @@ void stage_list_op_free(struct list_op *op)
     free(op->batch);
     stage_pattern_free(&op->pattern);
     vtable_rows_free(&op->table);
+    select_stream_free(op->stream);
     free(op->select_sql);
     stage_def_free(op->def);
     free(op->name);
@@ -173,6 +174,11 @@ static void list_ended(struct list_op *op)
     case LIST_COLLECT:
         list_finish(op, run_collected_select(op));
         break;
+    case LIST_STREAM:
+        select_stream_end(op->stream);
+        op->stream = NULL;
+        list_finish(op, 0);
+        break;
     case LIST_REMOVE:
     case LIST_PURGE:
         if (op->nbatch > 0) {
@@ -200,6 +206,14 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
         const char *vals[5];
         entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
         return vtable_rows_add(&op->table, vals);
+    }
+    case LIST_STREAM: {
+        char size[24], mtime[48];
+        const char *vals[5];
+        entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
+        op->header_sent = true; /* the first row begins the result */
+        op->limit_reached = select_stream_row(op->stream, vals) == 1;
+        return 0;
     }
     case LIST_REMOVE:
     case LIST_PURGE:
@@ -244,8 +258,10 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
             list_finish(op, -1);
             return;
         }
+        if (op->limit_reached)
+            break;
     }
-    if (last) {
+    if (last || op->limit_reached) { /* LIMIT met: the rest is not listed */
         list_ended(op);
         return;
     }
@@ -269,7 +285,6 @@ int stage_list_start(struct list_op *op, const char *name, const char *path, con
     struct mysql_conn *c = op->c;
     op->path = strdup(path);
     op->batch = calloc(STORAGE_LIST_PAGE, sizeof(char *));
-    vtable_rows_init(&op->table, list_cols, 5);
     if (!op->path || !op->batch) {
         stage_list_op_free(op);
         return stage_err(c, 4000, "StorageOther", "out of memory");
@@ -301,6 +316,7 @@ struct list_op *stage_list_op_new(struct mysql_conn *c, enum list_purpose purpos
     if (op) {
         op->c = c;
         op->purpose = purpose;
+        vtable_rows_init(&op->table, stage_list_cols, STAGE_LIST_NCOLS);
         op->rights =
             purpose == LIST_ROWS || purpose == LIST_COLLECT ? STAGE_READ : STAGE_READ | STAGE_WRITE;
     }
@@ -321,7 +337,14 @@ int stage_list_exec(struct mysql_conn *c, const char *sql, size_t len, enum stag
         return stage_err(c, 4000, "StorageOther", "out of memory");
     }
     if (kind == STAGE_STMT_LIST_STAGE) {
-        op->select_sql = strndup(sql, len);
+        int rc = select_stream_open(c->sess, sql, len, "LIST_STAGE", &op->table, &op->stream);
+        if (rc < 0) {
+            stage_list_op_free(op);
+            stage_stmt_free(&st);
+            return -1;
+        }
+        op->purpose = rc == 1 ? LIST_STREAM : LIST_COLLECT;
+        op->select_sql = rc == 1 ? NULL : strndup(sql, len);
         op->select_len = len;
     }
     int rc = stage_list_start(op, st.name, st.path, st.pattern);

@@ -43,10 +43,16 @@ class Valgrind(unittest.TestCase):
                     f.write("x")
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "list @vg; list @vg pattern = '.*csv'; select name from "
-                                "list_stage(location => '@vg') order by name desc; list @vg pattern = '(';"
+                                "list_stage(location => '@vg') order by name desc; select upper(name) "
+                                "from list_stage(location => '@vg') where size > 0 limit 1; "
+                                "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
             self.assertIn("d/b.csv", out)
+            self.assertIn("A.CSV", out)
+            rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
+                                "select nope from list_stage(location => '@~')"], timeout=120)
+            self.assertIn("Unknown column 'nope'", err)
             conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root")
             cur = conn.cursor()
             cur.execute("SELECT 1")

@@ -1,6 +1,7 @@
 /* The statements stage-only mode answers itself (SET, SHOW, SELECT with
  * expressions, information_schema queries), run against a session that is
- * not attached to a socket: answers pile up in the connection's buffer. */
+ * not attached to a socket: answers pile up in the connection's buffer.
+ * The same text also runs as a streamed SELECT over LIST_STAGE rows. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include "server/mysql_conn.h"
 #include "server/process.h"
 #include "server/session.h"
+#include "server/session_eval.h"
+#include "server/stage_internal.h"
 
 static struct server srv;
 static struct config cfg;
@@ -31,6 +34,24 @@ static void new_conn(void)
     conn->sess = session_new(conn, "root", NULL, 45);
 }
 
+static void run_streamed(const uint8_t *data, size_t size)
+{
+    static const char *const rows[3][5] = {
+        {"a/b.csv", "0", NULL, "2026-11-22 04:00:00.000 +0000", NULL},
+        {"c.parquet", "998", "\"0123456789abcdef0123456789abcdef\"",
+         "2026-11-22 04:00:01.000 +0000", NULL},
+        {"z", "18446744073709551615", "\"\"", "1970-01-01 00:00:00.000 +0000", NULL},
+    };
+    struct vtable_rows shape;
+    vtable_rows_init(&shape, stage_list_cols, STAGE_LIST_NCOLS);
+    struct select_stream *ss;
+    if (select_stream_open(conn->sess, (const char *)data, size, "LIST_STAGE", &shape, &ss) != 1)
+        return;
+    for (int i = 0; i < 3 && select_stream_row(ss, rows[i]) == 0; i++)
+        ;
+    select_stream_end(ss);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!conn) {
@@ -48,6 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     session_execute(conn->sess, (const char *)data, size);
     buf_reset(&conn->out);
+    if (conn->state == MYSQL_CONN_COMMAND) {
+        run_streamed(data, size);
+        buf_reset(&conn->out);
+    }
     if (conn->state == MYSQL_CONN_CLOSING) {
         /* KILL of itself: let libuv release it, start afresh */
         uv_run(srv.loop, UV_RUN_NOWAIT);
