@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* qsort_r */
 /* SELECT over in-memory tables: parsing the statement, planning its
- * outputs, filtering, aggregating, sorting and sending the rows. */
+ * outputs, filtering, aggregating, sorting and sending the rows. A table
+ * function's rows can instead be streamed (session_select_stream.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "server/process.h"
 #include "server/session.h"
 #include "server/session_expr.h"
+#include "server/session_select.h"
 
 /* ---- SELECT ---- */
 
@@ -173,7 +175,7 @@ static bool parse_limit(struct parser *p, struct select_stmt *st)
     return !px_accept(p, "OFFSET") || take_count(p, &st->offset);
 }
 
-static bool parse_select(struct parser *p, struct select_stmt *st)
+bool sel_parse_select(struct parser *p, struct select_stmt *st)
 {
     st->limit = -1;
     p->stmt = st;
@@ -303,17 +305,7 @@ void vtable_rows_free(struct vtable_rows *t)
 
 /* ---- execution ---- */
 
-struct out_row {
-    const char **cells;
-    struct val *keys;
-    size_t seq;
-};
-
-struct sort_ctx {
-    const struct select_stmt *st;
-};
-
-static int cmp_rows(const void *a, const void *b, void *arg)
+int sel_cmp_rows(const void *a, const void *b, void *arg)
 {
     const struct out_row *x = a, *y = b;
     const struct sort_ctx *sc = arg;
@@ -362,16 +354,8 @@ static void accumulate(struct evaluator *ev, struct node *n, const struct row_ct
         accumulate(ev, n->args[i], r);
 }
 
-struct out_plan {
-    struct mysql_column *cols;
-    struct node **exprs; /* NULL entry: table column `table_col[i]` */
-    int *table_col;
-    int n;
-    int order_out[16]; /* ORDER BY term that names an output column, else -1 */
-};
-
-static bool plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
-                         struct out_plan *pl)
+bool sel_plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                      struct out_plan *pl)
 {
     int cap = 0;
     for (int i = 0; i < st->nitems; i++)
@@ -421,7 +405,7 @@ static bool plan_outputs(struct parser *p, struct select_stmt *st, const struct 
     return true;
 }
 
-static bool resolve_items(struct parser *p, struct select_stmt *st, const struct vtable_rows *t)
+bool sel_resolve_items(struct parser *p, struct select_stmt *st, const struct vtable_rows *t)
 {
     struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "field list"};
     for (int i = 0; i < st->nitems; i++)
@@ -432,8 +416,8 @@ static bool resolve_items(struct parser *p, struct select_stmt *st, const struct
 }
 
 /* ORDER BY terms that do not name an output column read the input row. */
-static bool resolve_orders(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
-                           const struct out_plan *pl)
+bool sel_resolve_orders(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                        const struct out_plan *pl)
 {
     struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "order clause"};
     for (int i = 0; i < st->norders; i++)
@@ -442,8 +426,8 @@ static bool resolve_orders(struct parser *p, struct select_stmt *st, const struc
     return true;
 }
 
-static const char *cell_text(struct evaluator *ev, struct node *e, const struct row_ctx *r,
-                             int table_col)
+const char *sel_cell_text(struct evaluator *ev, struct node *e, const struct row_ctx *r,
+                          int table_col)
 {
     if (!e)
         return r->cells ? r->cells[table_col] : NULL;
@@ -454,9 +438,9 @@ static const char *cell_text(struct evaluator *ev, struct node *e, const struct 
     return arena_strndup(ev->a, v.s, v.len);
 }
 
-static bool emit_row(struct parser *p, struct evaluator *ev, const struct select_stmt *st,
-                     const struct out_plan *pl, const struct row_ctx *r, struct out_row *out,
-                     size_t seq)
+bool sel_emit_row(struct parser *p, struct evaluator *ev, const struct select_stmt *st,
+                  const struct out_plan *pl, const struct row_ctx *r, struct out_row *out,
+                  size_t seq)
 {
     out->cells = arena_alloc(p->a, sizeof(char *) * (size_t)(pl->n ? pl->n : 1));
     out->keys = arena_alloc(p->a, sizeof(struct val) * (size_t)(st->norders ? st->norders : 1));
@@ -464,7 +448,7 @@ static bool emit_row(struct parser *p, struct evaluator *ev, const struct select
     if (!out->cells || !out->keys)
         return false;
     for (int i = 0; i < pl->n; i++)
-        out->cells[i] = cell_text(ev, pl->exprs[i], r, pl->table_col[i]);
+        out->cells[i] = sel_cell_text(ev, pl->exprs[i], r, pl->table_col[i]);
     for (int i = 0; i < st->norders; i++) {
         if (pl->order_out[i] >= 0) {
             struct node *e = pl->exprs[pl->order_out[i]];
@@ -486,8 +470,8 @@ static bool same_row(const struct out_row *a, const struct out_row *b, int n)
     return true;
 }
 
-static void send_rows(struct session *s, const struct out_plan *pl, struct out_row *rows, size_t n,
-                      const struct select_stmt *st)
+void sel_send_rows(struct session *s, const struct out_plan *pl, struct out_row *rows, size_t n,
+                   const struct select_stmt *st)
 {
     struct mysql_conn *c = s->conn;
     struct mysql_value vals[256];
@@ -512,7 +496,8 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
 {
     struct out_plan pl;
     memset(&pl, 0, sizeof(pl));
-    if (!resolve_items(p, st, t) || !plan_outputs(p, st, t, &pl) || !resolve_orders(p, st, t, &pl))
+    if (!sel_resolve_items(p, st, t) || !sel_plan_outputs(p, st, t, &pl) ||
+        !sel_resolve_orders(p, st, t, &pl))
         return -1;
     struct evaluator ev = {p->s, p->a, t};
     size_t nin = t ? t->nrows : 1, nout = 0;
@@ -538,7 +523,7 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
                 accumulate(&ev, st->items[i].expr, &rc);
             continue;
         }
-        if (!emit_row(p, &ev, st, &pl, &rc, &rows[nout], nout))
+        if (!sel_emit_row(p, &ev, st, &pl, &rc, &rows[nout], nout))
             return -1;
         if (st->distinct) {
             bool dup = false;
@@ -555,24 +540,24 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
     }
     if (has_agg && !st->group_by) {
         struct row_ctx rc = {first_match, true};
-        if (!emit_row(p, &ev, st, &pl, &rc, &rows[0], 0))
+        if (!sel_emit_row(p, &ev, st, &pl, &rc, &rows[0], 0))
             return -1;
         nout = 1;
     }
     if (st->norders > 0) {
         struct sort_ctx sc = {st};
-        qsort_r(rows, nout, sizeof(*rows), cmp_rows, &sc);
+        qsort_r(rows, nout, sizeof(*rows), sel_cmp_rows, &sc);
     }
     if (p->a->oom) {
         fail(p, ER_UNKNOWN, "out of memory");
         return -1;
     }
-    send_rows(p->s, &pl, rows, nout, st);
+    sel_send_rows(p->s, &pl, rows, nout, st);
     return 0;
 }
 
 /* Loads the FROM tables; false after setting the error. */
-static bool load_tables(struct parser *p, struct select_stmt *st, struct vtable_rows *store)
+bool sel_load_tables(struct parser *p, struct select_stmt *st, struct vtable_rows *store)
 {
     for (int i = 0; i < st->ntables; i++) {
         struct table_ref *ref = &st->tables[i];
@@ -647,120 +632,14 @@ int eval_select_with_table(struct session *s, const char *sql, size_t len, const
     struct vtable_rows tables[8];
     int rc = -1;
     memset(&st, 0, sizeof(st));
-    if (px_tokenize(&p, sql, 0, len) == 0 && parse_select(&p, &st) &&
-        load_tables(&p, &st, tables)) {
+    if (px_tokenize(&p, sql, 0, len) == 0 && sel_parse_select(&p, &st) &&
+        sel_load_tables(&p, &st, tables)) {
         if (st.ntables > 1)
             rc = run_join(&p, &st);
         else
             rc = run_select(&p, &st, st.ntables ? p.tables[0] : NULL);
     }
     return px_finish(&p, rc);
-}
-
-/* ---- streamed SELECT over a table function ---- */
-
-struct select_stream {
-    struct arena a;
-    struct parser p;
-    struct select_stmt st;
-    struct out_plan pl;
-    struct evaluator ev;
-    bool begun;
-    int64_t skipped, sent;
-};
-
-static bool streamable(const struct parser *p, const struct select_stmt *st)
-{
-    if (st->ntables != 1 || p->tables[0] != p->preset || st->norders > 0 || st->distinct ||
-        st->group_by)
-        return false;
-    for (int i = 0; i < st->nitems; i++)
-        if (ex_contains_agg(st->items[i].expr))
-            return false;
-    return true;
-}
-
-int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
-                       struct vtable_rows *shape, struct select_stream **out)
-{
-    *out = NULL;
-    struct select_stream *ss = calloc(1, sizeof(*ss));
-    if (!ss)
-        return 0; /* the collecting path reports it */
-    struct parser *p = &ss->p;
-    *p = (struct parser){.s = s, .a = &ss->a, .preset_name = name, .preset = shape};
-    struct vtable_rows *unused_tables = arena_alloc(&ss->a, sizeof(struct vtable_rows) * 8);
-    if (!unused_tables || px_tokenize(p, sql, 0, len) < 0 || !parse_select(p, &ss->st) ||
-        !load_tables(p, &ss->st, unused_tables)) {
-        px_finish(p, -1);
-        free(ss);
-        return -1;
-    }
-    if (!streamable(p, &ss->st)) {
-        select_stream_free(ss);
-        return 0;
-    }
-    if (!resolve_items(p, &ss->st, shape) || !plan_outputs(p, &ss->st, shape, &ss->pl)) {
-        px_finish(p, -1);
-        free(ss);
-        return -1;
-    }
-    ss->ev = (struct evaluator){s, &ss->a, shape};
-    *out = ss;
-    return 1;
-}
-
-int select_stream_row(struct select_stream *ss, const char *const *cells)
-{
-    struct mysql_conn *c = ss->p.s->conn;
-    const struct select_stmt *st = &ss->st;
-    if (!ss->begun) {
-        mysql_result_begin(c, ss->pl.cols, (size_t)ss->pl.n);
-        ss->begun = true;
-    }
-    if (st->limit >= 0 && ss->sent >= st->limit)
-        return 1;
-    struct arena_mark m = arena_mark(&ss->a);
-    struct row_ctx rc = {cells, false};
-    bool wanted = true;
-    if (st->where) {
-        struct val w = ex_eval(&ss->ev, st->where, &rc);
-        wanted = v_true(&w);
-    }
-    if (wanted && ss->skipped < st->offset) {
-        ss->skipped++;
-        wanted = false;
-    }
-    if (wanted) {
-        struct mysql_value vals[256];
-        int n = ss->pl.n < 256 ? ss->pl.n : 256;
-        for (int i = 0; i < n; i++) {
-            const char *v = cell_text(&ss->ev, ss->pl.exprs[i], &rc, ss->pl.table_col[i]);
-            vals[i] =
-                (struct mysql_value){.null = v == NULL, .s = v ? v : "", .len = v ? strlen(v) : 0};
-        }
-        mysql_result_row(c, ss->pl.cols, vals, (size_t)n);
-        ss->sent++;
-    }
-    arena_rewind(&ss->a, m);
-    return st->limit >= 0 && ss->sent >= st->limit ? 1 : 0;
-}
-
-void select_stream_end(struct select_stream *ss)
-{
-    if (!ss->begun)
-        mysql_result_begin(ss->p.s->conn, ss->pl.cols, (size_t)ss->pl.n);
-    mysql_result_end(ss->p.s->conn);
-    select_stream_free(ss);
-}
-
-void select_stream_free(struct select_stream *ss)
-{
-    if (!ss)
-        return;
-    px_free(&ss->p);
-    arena_free(&ss->a);
-    free(ss);
 }
 
 int eval_show_rows(struct session *s, struct vtable_rows *t, const char *like, const char *sql,

@@ -211,9 +211,10 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
         char size[24], mtime[48];
         const char *vals[5];
         entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
-        op->header_sent = true; /* the first row begins the result */
-        op->limit_reached = select_stream_row(op->stream, vals) == 1;
-        return 0;
+        int rc = select_stream_row(op->stream, vals);
+        op->header_sent = select_stream_begun(op->stream);
+        op->limit_reached = rc == 1;
+        return rc < 0 ? -ENOMEM : 0;
     }
     case LIST_REMOVE:
     case LIST_PURGE:

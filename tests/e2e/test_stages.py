@@ -387,6 +387,21 @@ class ListStageSelect(unittest.TestCase):
         expected = [(k, v) for k, v in sorted(self.files.items()) if v >= 10][3:7]
         self.assertEqual(rows, expected)
 
+    def test_order_by_with_limit_keeps_only_the_best_rows(self):
+        # Sorted with a LIMIT, only OFFSET + LIMIT rows are kept as the
+        # listing goes; the rows must be those of the whole sort, ties in
+        # listing order.
+        for order in ("size DESC", "size", "size DESC, name DESC", "md5, size", "2 DESC",
+                      "UPPER(name) DESC", "size % 7, name", "twice"):
+            for where in ("", " WHERE size > 10"):
+                base = ("SELECT name, size * 2 AS twice FROM LIST_STAGE(location => '@ls')%s "
+                        "ORDER BY %s" % (where, order))
+                desc, whole = self.fetch(base)  # no LIMIT: collected, then sorted
+                for limit, offset in ((1, 0), (5, 0), (7, 3), (0, 0), (100, 35), (3, 100)):
+                    got = self.fetch(base + " LIMIT %d OFFSET %d" % (limit, offset))
+                    self.assertEqual(got, (desc, whole[offset:offset + limit]),
+                                     base + " LIMIT %d OFFSET %d" % (limit, offset))
+
     def test_path_and_pattern_with_where(self):
         desc, rows = self.fetch("SELECT name FROM LIST_STAGE(location => '@ls/d1/', "
                                 "pattern => '.*[.]csv') WHERE size > 0 LIMIT 3")
@@ -419,6 +434,11 @@ class ListStageSelect(unittest.TestCase):
                                   "WHERE size > 0;")
             self.assertEqual((rc, err), (0, ""))
             self.assertEqual(len(out.splitlines()), 32001)
+            rc, out, err = sql(s, "SELECT name, size FROM LIST_STAGE(location => '@many') "
+                                  "ORDER BY size DESC, name DESC LIMIT 3;")
+            self.assertEqual((rc, err), (0, ""))
+            self.assertEqual(out.splitlines()[1:], ["dir099/file399.csv\t4", "dir099/file394.csv\t4",
+                                                    "dir099/file389.csv\t4"])
             # Collected, these 40,000 rows took about 12 MiB more than LIST.
             if not os.environ.get("STAGEPROXY_SANITIZED"):  # ASan's quarantine keeps freed rows
                 self.assertLess(s.peak_rss_kib() - after_list, 2048)

@@ -45,6 +45,8 @@ class Valgrind(unittest.TestCase):
                                 "list @vg; list @vg pattern = '.*csv'; select name from "
                                 "list_stage(location => '@vg') order by name desc; select upper(name) "
                                 "from list_stage(location => '@vg') where size > 0 limit 1; "
+                                "select name from list_stage(location => '@vg') order by name desc "
+                                "limit 1; "
                                 "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
