@@ -591,12 +591,14 @@ static void req_free(struct fs_req *r)
     free(r);
 }
 
+/* Directories a removal leaves empty go, up to the stage's root itself:
+ * the next write makes them again. */
 static void remove_empty_parents(const char *root, char *path)
 {
     size_t root_len = strlen(root);
     for (;;) {
         char *slash = strrchr(path, '/');
-        if (!slash || (size_t)(slash - path) <= root_len)
+        if (!slash || (size_t)(slash - path) < root_len)
             return;
         *slash = 0;
         if (rmdir(path) < 0)
@@ -794,12 +796,17 @@ static int writer_commit(struct storage_writer *w)
     char *final = path_join(w->fs->root, w->key);
     if (!final)
         return -ENOMEM;
-    if (mkdir(w->fs->root, 0755) < 0 && errno != EEXIST)
-        rc = -errno;
-    if (rc == 0)
-        rc = mkdirs_for(w->fs->root, final);
-    if (rc == 0 && rename(w->tmp_path, final) < 0)
-        rc = -errno;
+    /* A REMOVE or DROP on another thread prunes directories left empty,
+     * the stage's own included: one may vanish between mkdir and rename. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        rc = mkdir(w->fs->root, 0755) < 0 && errno != EEXIST ? -errno : 0;
+        if (rc == 0)
+            rc = mkdirs_for(w->fs->root, final);
+        if (rc == 0 && rename(w->tmp_path, final) < 0)
+            rc = -errno;
+        if (rc != -ENOENT)
+            break;
+    }
     if (rc == 0)
         rc = file_fsync_parent_dir(final);
     free(final);

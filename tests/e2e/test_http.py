@@ -584,6 +584,38 @@ class Faults(HttpTestCase):
         self.assertEqual(temp_files(self.s), [])
 
 
+    def test_uploads_beside_removes_that_prune_their_directories(self):
+        # REMOVE takes away directories it leaves empty, the stage's own
+        # included; uploads into them go on working (each commit makes its
+        # directories again, and retries when one vanishes before its
+        # rename, a window too narrow for this test to hit reliably).
+        self.create("s")
+        stop = time.time() + 3
+        statuses, removed = [], [0]
+
+        def uploads():
+            i = 0
+            while time.time() < stop:
+                statuses.append(self.h.request("PUT", "/v1/stages/s/files/a/b/f%d.bin" % i,
+                                               b"x" * 100)[0])
+                i += 1
+
+        def removes():
+            while time.time() < stop:
+                rc, out, err = sql(self.s, "REMOVE @s/a/;")
+                self.assertEqual(err, "")
+                removed[0] += 1
+
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            futures = [pool.submit(uploads), pool.submit(uploads), pool.submit(removes)]
+            for f in futures:
+                f.result()
+        self.assertGreater(removed[0], 5)
+        self.assertGreater(len(statuses), 20)
+        self.assertEqual(set(statuses), {201})
+        self.assertEqual(temp_files(self.s), [])
+
+
 class Https(unittest.TestCase):
     def test_uploads_and_downloads_over_tls(self):
         with tempfile.TemporaryDirectory(prefix="sp-https-") as work:

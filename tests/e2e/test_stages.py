@@ -116,9 +116,14 @@ class Checklist(unittest.TestCase):
         out, err = self.q("CREATE OR REPLACE STAGE s1; LIST @s1;")
         self.assertEqual((out, err), ("", ""))
         put_file(self.s, "s1", "dir/b.csv", b"x")
-        out, err = self.q("DROP STAGE s1; CREATE STAGE s1; LIST @s1;")
+        self.assertEqual(self.q("DROP STAGE s1;"), ("", ""))
+        # nothing of it is left, not even its directory
+        self.assertEqual(os.listdir(os.path.join(self.s.data_dir, "stages", "internal")), [])
+        out, err = self.q("CREATE STAGE s1; LIST @s1;")
         self.assertEqual((out, err), ("", ""))
-        self.assertEqual(os.listdir(os.path.join(self.s.data_dir, "stages", "internal", "s1")), [])
+        put_file(self.s, "s1", "d/e/f.csv", b"x")
+        self.assertEqual(self.q("REMOVE @s1/d/e/f.csv; LIST @s1;"), ("", ""))
+        self.assertEqual(os.listdir(os.path.join(self.s.data_dir, "stages", "internal")), [])
 
     def test_external_stages(self):  # items 11-13, 17, 22
         out, err = self.q("CREATE STAGE e1 URL='s3://load/files/' CONNECTION=(ACCESS_KEY_ID='1a2b3c' "
