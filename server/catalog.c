@@ -247,13 +247,21 @@ static int apply_record(struct catalog *c, json_t *rec, char *err, size_t err_le
     return 0;
 }
 
-/* True when `line` parses as JSON: a damaged record followed by one that
- * does is not a torn tail. */
-static bool parses(const char *line, size_t len)
+/* True when a whole line from `at` on parses as JSON: a damaged record
+ * followed by one is damage, not a torn tail. */
+static bool whole_record_follows(const char *text, size_t at, size_t len)
 {
-    json_t *j = json_loadb(line, len, 0, NULL);
-    json_decref(j);
-    return j != NULL;
+    while (at < len) {
+        const char *end = memchr(text + at, '\n', len - at);
+        if (!end)
+            return false;
+        json_t *j = json_loadb(text + at, (size_t)(end - (text + at)), 0, NULL);
+        json_decref(j);
+        if (j)
+            return true;
+        at = (size_t)(end - text) + 1;
+    }
+    return false;
 }
 
 int catalog_replay(struct catalog *c, const char *text, size_t len, size_t *good_len, char *err,
@@ -262,20 +270,15 @@ int catalog_replay(struct catalog *c, const char *text, size_t len, size_t *good
     size_t off = 0;
     while (off < len) {
         const char *nl = memchr(text + off, '\n', len - off);
-        size_t line_len = nl ? (size_t)(nl - (text + off)) : len - off;
-        json_t *rec = nl ? json_loadb(text + off, line_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-        if (!rec) { /* torn, unless whole records follow */
-            for (size_t at = nl ? off + line_len + 1 : len; at < len;) {
-                const char *end = memchr(text + at, '\n', len - at);
-                if (!end)
-                    break;
-                if (parses(text + at, (size_t)(end - (text + at)))) {
-                    snprintf(err, err_len, "the record at byte %zu is damaged", off);
-                    return -EINVAL;
-                }
-                at = (size_t)(end - text) + 1;
-            }
-            break;
+        if (!nl)
+            break; /* torn: its newline never made it */
+        size_t line_len = (size_t)(nl - (text + off));
+        json_t *rec = json_loadb(text + off, line_len, JSON_REJECT_DUPLICATES, NULL);
+        if (!rec) {
+            if (!whole_record_follows(text, off + line_len + 1, len))
+                break; /* torn */
+            snprintf(err, err_len, "the record at byte %zu is damaged", off);
+            return -EINVAL;
         }
         char why[200];
         int rc = apply_record(c, rec, why, sizeof(why));

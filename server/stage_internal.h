@@ -57,7 +57,6 @@ struct list_op {
     size_t nbatch;
     struct vtable_rows table;
     struct select_stream *stream;
-    bool limit_reached;
     char *select_sql;
     size_t select_len;
     list_done_fn done;     /* for purges: what follows */

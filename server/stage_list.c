@@ -26,9 +26,9 @@ const struct vtable_col stage_list_cols[STAGE_LIST_NCOLS] = {
     {"creator", MYSQL_TYPE_VAR_STRING, 0},
 };
 
-static void list_columns(struct mysql_column cols[5])
+static void list_columns(struct mysql_column cols[STAGE_LIST_NCOLS])
 {
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < STAGE_LIST_NCOLS; i++) {
         struct mysql_column c = {.name = stage_list_cols[i].name,
                                  .type = stage_list_cols[i].type,
                                  .flags = stage_list_cols[i].flags,
@@ -81,7 +81,7 @@ bool stage_conn_gone(const struct mysql_conn *c)
 }
 
 static void entry_values(const struct storage_entry *e, char *size, size_t size_len, char *mtime,
-                         size_t mtime_len, const char *vals[5])
+                         size_t mtime_len, const char *vals[STAGE_LIST_NCOLS])
 {
     snprintf(size, size_len, "%llu", (unsigned long long)e->size);
     stage_format_mtime(e->mtime_ms, mtime, mtime_len);
@@ -193,28 +193,23 @@ static void list_ended(struct list_op *op)
     }
 }
 
+/* 0 to go on, 1 when no more entries are wanted (LIMIT met), -ENOMEM. */
 static int take_entry(struct list_op *op, const struct storage_entry *e)
 {
-    struct mysql_conn *c = op->c;
     switch (op->purpose) {
     case LIST_ROWS:
         send_header(op);
-        send_row(c, e);
+        send_row(op->c, e);
         return 0;
-    case LIST_COLLECT: {
-        char size[24], mtime[48];
-        const char *vals[5];
-        entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
-        return vtable_rows_add(&op->table, vals);
-    }
+    case LIST_COLLECT:
     case LIST_STREAM: {
         char size[24], mtime[48];
-        const char *vals[5];
+        const char *vals[STAGE_LIST_NCOLS];
         entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
+        if (op->purpose == LIST_COLLECT)
+            return vtable_rows_add(&op->table, vals);
         int rc = select_stream_row(op->stream, vals);
-        op->header_sent = select_stream_begun(op->stream);
-        op->limit_reached = rc == 1;
-        return rc < 0 ? -ENOMEM : 0;
+        return rc < 0 ? -ENOMEM : rc;
     }
     case LIST_REMOVE:
     case LIST_PURGE:
@@ -226,6 +221,12 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
     return 0;
 }
 
+/* A result set already begun cannot be turned into an error. */
+static bool result_begun(const struct list_op *op)
+{
+    return op->stream ? select_stream_begun(op->stream) : op->header_sent;
+}
+
 static void list_page_cb(void *arg, int status, const struct storage_entry *e, size_t n, bool last)
 {
     struct list_op *op = arg;
@@ -235,8 +236,7 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
         return;
     }
     if (status < 0) {
-        /* a result set already begun cannot be turned into an error: cut it */
-        if (op->header_sent)
+        if (result_begun(op)) /* cut it */
             mysql_conn_close(c, "storage failed during LIST");
         else
             stage_storage_err(c, op->st, "list", op->path, status);
@@ -246,7 +246,7 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
     for (size_t i = 0; i < n; i++) {
         int m = stage_pattern_match(&op->pattern, op->path, e[i].key);
         if (m < 0) {
-            if (op->header_sent)
+            if (result_begun(op))
                 mysql_conn_close(c, "pattern too complex");
             else
                 stage_err(c, 1005, "SyntaxException",
@@ -254,15 +254,18 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
             list_finish(op, -1);
             return;
         }
-        if (m && take_entry(op, &e[i]) < 0) {
+        int rc = m ? take_entry(op, &e[i]) : 0;
+        if (rc < 0) {
             mysql_conn_close(c, "out of memory");
             list_finish(op, -1);
             return;
         }
-        if (op->limit_reached)
-            break;
+        if (rc == 1) { /* LIMIT met: the rest is not listed */
+            list_ended(op);
+            return;
+        }
     }
-    if (last || op->limit_reached) { /* LIMIT met: the rest is not listed */
+    if (last) {
         list_ended(op);
         return;
     }

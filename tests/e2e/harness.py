@@ -4,6 +4,7 @@ Every server gets its own data directory and kernel-chosen ports on
 127.0.0.1, so tests can run beside a developer's own server. Only the
 processes started here are ever stopped, by their PID.
 """
+import contextlib
 import os
 import re
 import signal
@@ -113,6 +114,23 @@ class Server:
     def connect_raw(self, timeout=5):
         s = socket.create_connection(("127.0.0.1", self.mysql_port), timeout=timeout)
         return s
+
+
+@contextlib.contextmanager
+def small_tmpfs(test, size):
+    """A tmpfs of `size` (e.g. "6m") mounted for a full-disk test; the test
+    is skipped where mounting is not allowed."""
+    mnt = tempfile.mkdtemp(prefix="sp-full-")
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        os.rmdir(mnt)
+        test.skipTest("cannot mount a small tmpfs here: " + p.stderr.strip())
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
 
 
 def run(cmd, input=None, timeout=60, env=None):

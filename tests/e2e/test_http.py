@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Server, make_ca, run, sql
+from harness import Server, make_ca, run, small_tmpfs, sql
 
 USERS = "[users]\nu1 = p1\nu2 = p2\n"
 
@@ -656,13 +656,7 @@ class Https(unittest.TestCase):
 
 class DiskFull(unittest.TestCase):
     def test_full_disk_answers_and_leaves_nothing(self):
-        mnt = tempfile.mkdtemp(prefix="sp-full-")
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt],
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            os.rmdir(mnt)
-            self.skipTest("cannot mount a small tmpfs here: " + p.stderr.strip())
-        try:
+        with small_tmpfs(self, "6m") as mnt:
             s = Server(data_dir=os.path.join(mnt, "data"))
             try:
                 h = Http(s)
@@ -685,9 +679,6 @@ class DiskFull(unittest.TestCase):
                 self.assertEqual(s.stop(), 0)
             finally:
                 s.close()
-        finally:
-            subprocess.run(["umount", mnt])
-            os.rmdir(mnt)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,13 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
 import pymysql
 from pymysql.constants import FIELD_TYPE as T, FLAG
 
-from harness import BINARY, Server, run, sql
+from harness import BINARY, Server, run, small_tmpfs, sql
 
 USERS = "[users]\nu1 = p1\nu2 = p2\n"
 
@@ -526,15 +525,7 @@ class CatalogJournal(unittest.TestCase):
         self.assertIn("refusing to start with an unreadable catalog", str(e.exception))
 
     def test_a_full_disk_refuses_the_change_and_keeps_the_rest(self):
-        mnt = tempfile.mkdtemp(prefix="sp-full-")
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            os.rmdir(mnt)
-            self.skipTest("cannot mount a small tmpfs here: " + p.stderr.strip())
-        s = None
-        try:
-            s = Server(data_dir=os.path.join(mnt, "data"))
+        with small_tmpfs(self, "2m") as mnt, Server(data_dir=os.path.join(mnt, "data")) as s:
             self.assertEqual(sql(s, "CREATE STAGE first;")[0], 0)
             filler = os.path.join(mnt, "filler")
             fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -572,11 +563,6 @@ class CatalogJournal(unittest.TestCase):
             rc, out, err = sql(s, "SHOW STAGES;")
             self.assertEqual(sorted(l.split("\t")[0] for l in out.splitlines()[1:]),
                              sorted(made))
-        finally:
-            if s:
-                s.close()
-            subprocess.run(["umount", mnt])
-            os.rmdir(mnt)
 
     def test_a_record_that_is_no_change_stops_start_up(self):
         sql(self.s, "CREATE STAGE a;")
