@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@
 #include "server/metrics.h"
 #include "server/process.h"
 #include "server/stage_store.h"
+#include "server/stage_writes.h"
 #include "server/users.h"
 
 #define UPLOAD_HIGH_WATER (1024 * 1024)
@@ -32,8 +34,9 @@ struct upload {
     struct http_conn *h; /* NULL once answered or abandoned */
     struct server *srv;
     struct storage *st;
-    char *stage_name; /* as the client sent it */
-    char *rel;        /* X-DATABEND-RELATIVE-PATH without its outer slashes */
+    struct stage_write write; /* counted until storage is idle: DROP STAGE waits for it */
+    char *stage_name;         /* as the client sent it */
+    char *rel;                /* X-DATABEND-RELATIVE-PATH without its outer slashes */
     bool raw;
     struct multipart_parser *mp;
     struct buf fill, flush;
@@ -66,6 +69,7 @@ static void upload_free(struct upload *u)
     free(u->stage_name);
     free(u->rel);
     u->srv->metrics.uploads_in_flight--;
+    stage_write_end(u->srv, &u->write); /* last: a DROP waiting for it may go on */
     free(u);
 }
 
@@ -95,6 +99,16 @@ static void storage_failed(struct upload *u, const char *what, int err)
     struct stage_error e;
     int status = stage_storage_failure(u->st, what, u->key, err, &e);
     upload_fail(u, status, status == 507 ? 500 : status, e.text);
+}
+
+static void cancel_cb(struct stage_write *w)
+{
+    struct upload *u = LIST_CONTAINER(w, struct upload, write);
+    char msg[600];
+    snprintf(msg, sizeof(msg),
+             "stage '%s' was dropped or replaced during the upload; none of its files were kept",
+             u->stage_name);
+    upload_fail(u, 409, 409, msg);
 }
 
 static void abort_cb(struct http_conn *h)
@@ -380,6 +394,12 @@ static struct upload *upload_new(struct http_conn *h, const char *stage, const c
     buf_init(&u->fill);
     buf_init(&u->flush);
     u->srv->metrics.uploads_in_flight++;
+    if (stage_write_begin(h->srv, &u->write, stage, cancel_cb, &err) < 0) {
+        http_respond_stage_error(h, &err);
+        u->h = NULL;
+        upload_free(u);
+        return NULL;
+    }
     h->handler = &upload_handler;
     h->handler_data = u;
     return u;

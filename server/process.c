@@ -12,6 +12,7 @@
 #include "server/mysql_conn.h"
 #include "server/stage_exec.h"
 #include "server/stage_store.h"
+#include "server/stage_writes.h"
 #include "server/tls_cert.h"
 
 #define JANITOR_INTERVAL_MS 1000
@@ -54,6 +55,7 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
     srv->cfg = cfg;
     list_init(&srv->mysql_conns);
     list_init(&srv->http_conns);
+    stage_writes_init(srv);
     buf_init(&srv->scratch);
     snprintf(srv->server_version, sizeof(srv->server_version), "8.0.36-stageproxy-%s",
              STAGEPROXY_VERSION);
@@ -241,6 +243,7 @@ int server_start(struct server *srv)
 void server_free(struct server *srv)
 {
     stage_module_free(srv);
+    stage_writes_free(srv);
     users_free(&srv->users);
     if (srv->tls_ctx)
         SSL_CTX_free(srv->tls_ctx);

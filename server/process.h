@@ -38,6 +38,8 @@ struct server {
     uv_timer_t shutdown_timer;
     struct list_node mysql_conns;
     struct list_node http_conns;
+    struct list_node stage_writes;   /* uploads in flight (stage_writes.h) */
+    struct list_node stage_closings; /* stages whose uploads are being stopped */
     size_t n_mysql_conns;
     size_t n_http_conns;
     uint32_t next_conn_id;

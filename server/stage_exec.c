@@ -25,6 +25,7 @@
 #include "server/session_time.h"
 #include "server/stage_internal.h"
 #include "server/stage_options.h"
+#include "server/stage_writes.h"
 #include "storage/fs.h"
 
 /* ---- errors in Databend's form ---- */
@@ -120,7 +121,27 @@ struct commit_op {
     struct mysql_conn *c;
     struct stage_def *undo_put; /* put back on failure (DROP) */
     char *undo_take;            /* taken out again on failure (CREATE) */
+    char *writes_stopped;       /* uploads to it resume once the change is saved or undone */
 };
+
+static void commit_op_free(struct commit_op *op)
+{
+    if (op->writes_stopped)
+        stage_writes_resume(op->c->srv, op->writes_stopped);
+    stage_def_free(op->undo_put);
+    free(op->undo_take);
+    free(op->writes_stopped);
+    free(op);
+}
+
+/* The change could not be saved: the catalog as it was before. */
+static void commit_undo(struct catalog *cat, struct stage_def **undo_put, const char *undo_take)
+{
+    if (undo_take)
+        stage_def_free(catalog_take(cat, undo_take));
+    if (*undo_put && catalog_put(cat, *undo_put) == 0)
+        *undo_put = NULL;
+}
 
 static void commit_done_cb(void *arg, int status)
 {
@@ -130,35 +151,45 @@ static void commit_done_cb(void *arg, int status)
     int rc = 0;
     if (status < 0) {
         log_error("cannot save the catalog %s: %s", cat->path, strerror(-status));
-        if (op->undo_take)
-            stage_def_free(catalog_take(cat, op->undo_take));
-        if (op->undo_put && catalog_put(cat, op->undo_put) == 0)
-            op->undo_put = NULL;
+        commit_undo(cat, &op->undo_put, op->undo_take);
         if (!stage_conn_gone(c))
             stage_err(c, 4000, "StorageOther", "cannot save the catalog: %s", strerror(-status));
         rc = -1;
     } else if (!stage_conn_gone(c)) {
         mysql_conn_send_ok(c, 0, 0, NULL);
     }
-    stage_def_free(op->undo_put);
-    free(op->undo_take);
-    free(op);
+    commit_op_free(op);
     mysql_command_statement_done(c, rc);
 }
 
-/* Applies nothing itself: the caller changed the catalog already. */
+/* Applies nothing itself: the caller changed the catalog already. Takes
+ * `undo_put` and `writes_stopped` (a purge's stopped uploads, or NULL).
+ * In an asynchronous statement a failure also ends it. */
 static int commit_catalog(struct mysql_conn *c, struct stage_def *undo_put, const char *undo_take,
-                          bool already_async)
+                          char *writes_stopped, bool already_async)
 {
     struct commit_op *op = calloc(1, sizeof(*op));
     if (op) {
         op->c = c;
         op->undo_put = undo_put;
+        op->writes_stopped = writes_stopped;
         op->undo_take = undo_take ? strdup(undo_take) : NULL;
     }
-    if (!op || catalog_commit(&c->srv->catalog, commit_done_cb, op) < 0) {
-        free(op);
-        return stage_err(c, 4000, "StorageOther", "out of memory");
+    if (!op || (undo_take && !op->undo_take) ||
+        catalog_commit(&c->srv->catalog, commit_done_cb, op) < 0) {
+        commit_undo(&c->srv->catalog, op ? &op->undo_put : &undo_put, undo_take);
+        if (op)
+            commit_op_free(op);
+        else {
+            stage_def_free(undo_put);
+            if (writes_stopped)
+                stage_writes_resume(c->srv, writes_stopped);
+            free(writes_stopped);
+        }
+        int rc = stage_err(c, 4000, "StorageOther", "out of memory");
+        if (already_async)
+            mysql_command_statement_done(c, rc);
+        return rc;
     }
     if (!already_async)
         mysql_conn_async_begin(c);
@@ -189,28 +220,80 @@ static int64_t now_us(void)
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+/* DROP and CREATE OR REPLACE of an internal stage: uploads to it are
+ * stopped and waited for before its files are purged, so that none lands
+ * after the purge; they are welcome again once the catalog change is over. */
+static void purge_writes_stopped_cb(void *arg)
+{
+    struct list_op *op = arg;
+    struct mysql_conn *c = op->c;
+    char *name = strdup(op->writes_stopped);
+    if (!name || stage_conn_gone(c)) {
+        stage_list_op_free(op);
+        if (name)
+            mysql_command_statement_done(c, -1);
+        else
+            mysql_command_statement_done(c, stage_err(c, 4000, "StorageOther", "out of memory"));
+        free(name);
+        return;
+    }
+    if (stage_list_start(op, name, "", NULL) < 0)
+        mysql_command_statement_done(c, -1);
+    free(name);
+}
+
+static int purge_start(struct list_op *op, const char *name)
+{
+    struct mysql_conn *c = op->c;
+    if (!(op->writes_stopped = strdup(name))) {
+        stage_list_op_free(op);
+        return stage_err(c, 4000, "StorageOther", "out of memory");
+    }
+    int rc = stage_writes_stop(c->srv, name, purge_writes_stopped_cb, op);
+    if (rc < 0) {
+        free(op->writes_stopped); /* not ours to resume */
+        op->writes_stopped = NULL;
+        stage_list_op_free(op);
+        return rc == -EBUSY ? stage_err(c, 2501, "UnknownStage",
+                                        "Stage '%s' is being dropped or replaced by another "
+                                        "statement",
+                                        name)
+                            : stage_err(c, 4000, "StorageOther", "out of memory");
+    }
+    if (rc == 0)
+        return stage_list_start(op, name, "", NULL);
+    mysql_conn_async_begin(c);
+    return 1;
+}
+
+static char *take_writes_stopped(struct list_op *op)
+{
+    char *name = op->writes_stopped;
+    op->writes_stopped = NULL;
+    return name;
+}
+
 /* After the old internal stage's files are gone: the new definition. */
 static void replace_after_purge(struct list_op *op, int status)
 {
     struct mysql_conn *c = op->c;
     struct stage_def *def = op->def;
     op->def = NULL;
+    char *stopped = take_writes_stopped(op);
     stage_list_op_free(op);
-    if (status < 0 || stage_conn_gone(c)) {
-        stage_def_free(def);
-        mysql_command_statement_done(c, -1);
-        return;
-    }
-    char *name = strdup(def->name);
+    char *name = status < 0 || stage_conn_gone(c) ? NULL : strdup(def->name);
     if (!name || catalog_put(&c->srv->catalog, def) < 0) {
+        if (name || (status == 0 && !stage_conn_gone(c)))
+            stage_err(c, 4000, "StorageOther", "out of memory");
         free(name);
         stage_def_free(def);
-        stage_err(c, 4000, "StorageOther", "out of memory");
+        stage_writes_resume(c->srv, stopped);
+        free(stopped);
         mysql_command_statement_done(c, -1);
         return;
     }
     /* a failed save takes the new definition out again; the old one is gone with its files */
-    commit_catalog(c, NULL, name, true);
+    commit_catalog(c, NULL, name, stopped, true);
     free(name);
 }
 
@@ -259,13 +342,13 @@ static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
                     } else {
                         op->def = def;
                         op->done = replace_after_purge;
-                        rc = stage_list_start(op, st.name, "", NULL);
+                        rc = purge_start(op, st.name);
                     }
                 } else if (catalog_put(&c->srv->catalog, def) < 0) {
                     stage_def_free(def);
                     rc = stage_err(c, 4000, "StorageOther", "out of memory");
                 } else {
-                    rc = commit_catalog(c, NULL, old ? NULL : st.name, false);
+                    rc = commit_catalog(c, NULL, old ? NULL : st.name, NULL, false);
                 }
             }
         }
@@ -279,15 +362,18 @@ static void drop_after_purge(struct list_op *op, int status)
     struct mysql_conn *c = op->c;
     char *name = op->name;
     op->name = NULL;
+    char *stopped = take_writes_stopped(op);
     stage_list_op_free(op);
     struct stage_def *d = status < 0 ? NULL : catalog_take(&c->srv->catalog, name);
     free(name);
     if (!d) {
         /* a failed delete leaves the stage (and what is left of its files) */
+        stage_writes_resume(c->srv, stopped);
+        free(stopped);
         mysql_command_statement_done(c, -1);
         return;
     }
-    commit_catalog(c, d, NULL, true);
+    commit_catalog(c, d, NULL, stopped, true);
 }
 
 static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
@@ -314,10 +400,10 @@ static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
             rc = stage_err(c, 4000, "StorageOther", "out of memory");
         } else {
             op->done = drop_after_purge;
-            rc = stage_list_start(op, st.name, "", NULL);
+            rc = purge_start(op, st.name);
         }
     } else {
-        rc = commit_catalog(c, catalog_take(&c->srv->catalog, st.name), NULL, false);
+        rc = commit_catalog(c, catalog_take(&c->srv->catalog, st.name), NULL, NULL, false);
     }
     stage_stmt_free(&st);
     return rc;

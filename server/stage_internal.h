@@ -62,6 +62,7 @@ struct list_op {
     list_done_fn done;     /* for purges: what follows */
     struct stage_def *def; /* CREATE OR REPLACE: the new definition */
     char *name;            /* DROP: the stage */
+    char *writes_stopped;  /* purges: the stage whose uploads wait, resumed when freed */
 };
 
 struct list_op *stage_list_op_new(struct mysql_conn *c, enum list_purpose purpose);

@@ -15,6 +15,7 @@
 #include "server/process.h"
 #include "server/session.h"
 #include "server/stage_store.h"
+#include "server/stage_writes.h"
 
 /* ---- listings: LIST, REMOVE, LIST_STAGE and purges ---- */
 
@@ -58,6 +59,9 @@ void stage_list_op_free(struct list_op *op)
     stage_def_free(op->def);
     free(op->name);
     free(op->path);
+    if (op->writes_stopped)
+        stage_writes_resume(op->c->srv, op->writes_stopped);
+    free(op->writes_stopped);
     free(op);
 }
 

@@ -12,6 +12,7 @@
 #include "server/presign.h"
 #include "server/process.h"
 #include "storage/fs.h"
+#include "storage/fs_md5.h"
 #include "storage/s3.h"
 
 #define PATTERN_MATCH_LIMIT 1000000
@@ -88,6 +89,8 @@ int stage_store_init(struct server *srv)
 
 void stage_store_close(struct server *srv)
 {
+    /* a file whose MD5 is not done keeps its mark: the next start hashes it */
+    fs_md5_stop_background();
     s3_client_close(srv->s3);
     srv->s3 = NULL;
     if (srv->own_storage) {

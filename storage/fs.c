@@ -2,23 +2,19 @@
 #include "storage/fs.h"
 
 #include "storage/file_io.h"
+#include "storage/fs_md5.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
-#define MD5_XATTR  "user.stageproxy.md5"
 #define READ_CHUNK (64 * 1024)
 
 struct fs_storage {
@@ -55,65 +51,6 @@ static char *path_join(const char *a, const char *b)
     p[la] = '/';
     memcpy(p + la + 1, b, lb + 1);
     return p;
-}
-
-/* ---- metadata: the MD5 of what we wrote, while the file is unchanged ---- */
-
-/* "hex size sec.nsec" as written at commit; NULL unless it still fits. */
-static char *etag_parse(char *val, ssize_t n, const struct stat *st)
-{
-    if (n <= 0)
-        return NULL;
-    val[n] = 0;
-    char hex[33];
-    uint64_t size;
-    long long sec, nsec;
-    if (sscanf(val, "%32[0-9a-f] %" SCNu64 " %lld.%lld", hex, &size, &sec, &nsec) != 4 ||
-        strlen(hex) != 32)
-        return NULL;
-    if (size != (uint64_t)st->st_size || sec != (long long)st->st_mtim.tv_sec ||
-        nsec != (long long)st->st_mtim.tv_nsec)
-        return NULL; /* changed behind our back: unknown */
-    char *etag = malloc(35);
-    if (etag)
-        snprintf(etag, 35, "\"%s\"", hex);
-    return etag;
-}
-
-static char *etag_of(const char *path, const struct stat *st)
-{
-    char val[128];
-    return etag_parse(val, getxattr(path, MD5_XATTR, val, sizeof(val) - 1), st);
-}
-
-#ifndef SYS_getxattrat
-#define SYS_getxattrat 464 /* Linux 6.13; the C library does not wrap it yet */
-#endif
-
-struct xattr_args_v0 {
-    uint64_t value;
-    uint32_t size;
-    uint32_t flags;
-};
-
-/* Relative to an open directory, when the kernel can: a listing then does
- * not walk the whole path once per file. */
-static char *etag_at(int dirfd, const char *dir, const char *name, const struct stat *st)
-{
-    static atomic_bool no_getxattrat; /* threadpool threads share it */
-    char val[128];
-    if (!no_getxattrat) {
-        struct xattr_args_v0 args = {.value = (uint64_t)(uintptr_t)val, .size = sizeof(val) - 1};
-        long n = syscall(SYS_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MD5_XATTR, &args,
-                         sizeof(args));
-        if (n >= 0 || errno != ENOSYS)
-            return etag_parse(val, n, st);
-        no_getxattrat = true;
-    }
-    char *path = path_join(dir, name);
-    char *etag = path ? etag_of(path, st) : NULL;
-    free(path);
-    return etag;
 }
 
 static int fill_entry(struct storage_entry *e, const char *key, const struct stat *st, char *etag)
@@ -233,7 +170,7 @@ static int level_add(struct fs_level *lv, size_t *cap, int dfd, const char *dir,
     struct fs_dirent *e = &lv->ents[lv->n];
     memset(e, 0, sizeof(*e));
     e->name = strdup(name);
-    e->etag = S_ISREG(st.st_mode) ? etag_at(dfd, dir, name, &st) : NULL;
+    e->etag = S_ISREG(st.st_mode) ? fs_md5_etag_at(dfd, dir, name, &st) : NULL;
     e->is_dir = S_ISDIR(st.st_mode);
     e->st = st;
     lv->n++;
@@ -669,7 +606,7 @@ static void stat_work_cb(uv_work_t *w)
         r->status = -errno;
     else if (!S_ISREG(st.st_mode))
         r->status = -ENOENT;
-    else if (fill_entry(&r->entry, r->keys[0], &st, etag_of(path, &st)) < 0)
+    else if (fill_entry(&r->entry, r->keys[0], &st, fs_md5_etag_of(path, &st)) < 0)
         r->status = -ENOMEM;
     else
         r->found = true;
@@ -705,21 +642,18 @@ static int fs_stat(struct storage *st, const char *key, storage_stat_cb cb, void
     return rc;
 }
 
-/* ---- writer: temp file, MD5 while writing, fsync + rename + dir fsync ---- */
+/* ---- writer: temp file, fsync + rename + dir fsync; the MD5 comes after ---- */
 
 enum writer_op { W_WRITE, W_FINISH, W_ABORT };
 
 struct storage_writer {
     uv_work_t work;
-    uv_work_t hash_work;
-    int jobs; /* work items still out */
     uint64_t written;
-    bool hash_ok;
     struct fs_storage *fs;
     char *key;
     char *tmp_path;
-    int fd;
-    EVP_MD_CTX *md5;
+    int fd;         /* after a commit, the file's, for hashing it */
+    struct stat st; /* the file as committed */
     const void *data;
     size_t len;
     enum writer_op op;
@@ -749,7 +683,8 @@ static int writer_open_tmp(struct storage_writer *w)
 {
     if (w->fd >= 0)
         return 0;
-    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* read-write: the MD5 is read back from it after the commit */
+    w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     return w->fd < 0 ? -errno : 0;
 }
 
@@ -770,29 +705,16 @@ static int mkdirs_for(const char *root, char *path)
 
 static int writer_commit(struct storage_writer *w)
 {
-    unsigned char digest[16];
-    unsigned int dlen = 0;
-    struct stat st;
     int rc = writer_open_tmp(w);
     if (rc < 0)
         return rc;
-    if (fsync(w->fd) < 0 || fstat(w->fd, &st) < 0)
+    if (fstat(w->fd, &w->st) < 0)
         return -errno;
-    if (!EVP_DigestFinal_ex(w->md5, digest, &dlen))
-        return -EIO;
-    char meta[128];
-    int n = 0;
-    for (unsigned i = 0; i < dlen; i++)
-        n += snprintf(meta + n, sizeof(meta) - (size_t)n, "%02x", digest[i]);
-    snprintf(meta + n, sizeof(meta) - (size_t)n, " %" PRIu64 " %lld.%09ld", (uint64_t)st.st_size,
-             (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-    /* Without xattr support the MD5 is simply unknown (NULL in LIST). */
-    fsetxattr(w->fd, MD5_XATTR, meta, strlen(meta), 0);
-    if (close(w->fd) < 0) {
-        w->fd = -1;
+    /* before the fsync: a crash after the answer leaves the mark durable,
+     * and the first reader hashes the file */
+    fs_md5_mark_pending(w->fd, &w->st);
+    if (fsync(w->fd) < 0)
         return -errno;
-    }
-    w->fd = -1;
     char *final = path_join(w->fs->root, w->key);
     if (!final)
         return -ENOMEM;
@@ -848,16 +770,10 @@ static void writer_work_cb(uv_work_t *work)
     }
 }
 
-/* The MD5 of a chunk runs beside its write, on another thread. */
-static void hash_work_cb(uv_work_t *work)
-{
-    struct storage_writer *w = work->data;
-    w->hash_ok = EVP_DigestUpdate(w->md5, w->data, w->len) == 1;
-}
-
 static void writer_free(struct storage_writer *w)
 {
-    EVP_MD_CTX_free(w->md5);
+    if (w->fd >= 0)
+        close(w->fd);
     free(w->tmp_path);
     free(w->key);
     fs_unref(w->fs);
@@ -869,15 +785,10 @@ static void writer_after_cb(uv_work_t *work, int status)
     struct storage_writer *w = work->data;
     if (status < 0 && w->status == 0)
         w->status = status;
-    if (--w->jobs > 0)
-        return; /* the write or its hash is still running */
-    if (w->op == W_WRITE && !w->hash_ok && w->status == 0)
-        w->status = -EIO;
     w->busy = false;
     if (w->aborted && w->op != W_ABORT) {
         w->op = W_ABORT; /* the caller gave up while we were working */
         w->busy = true;
-        w->jobs = 1;
         if (uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb) == 0)
             return;
         writer_discard(w);
@@ -891,8 +802,13 @@ static void writer_after_cb(uv_work_t *work, int status)
     storage_done_cb cb = w->cb;
     void *arg = w->arg;
     int st = w->status;
-    if (w->op == W_FINISH)
+    if (w->op == W_FINISH) {
+        if (st == 0) {
+            fs_md5_queue(w->fs->loop, w->fd, &w->st);
+            w->fd = -1;
+        }
         writer_free(w);
+    }
     cb(arg, st);
 }
 
@@ -905,19 +821,10 @@ static int writer_queue(struct storage_writer *w, enum writer_op op, storage_don
     w->arg = arg;
     w->busy = true;
     w->work.data = w;
-    w->jobs = 1;
     int rc = uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb);
-    if (rc < 0) {
+    if (rc < 0)
         w->busy = false;
-        return rc;
-    }
-    if (op == W_WRITE) {
-        w->hash_work.data = w;
-        w->hash_ok = false; /* a hash that cannot be queued fails the write */
-        if (uv_queue_work(w->fs->loop, &w->hash_work, hash_work_cb, writer_after_cb) == 0)
-            w->jobs++;
-    }
-    return 0;
+    return rc;
 }
 
 static int fs_writer_open(struct storage *st, const char *key, struct storage_writer **out)
@@ -930,9 +837,7 @@ static int fs_writer_open(struct storage *st, const char *key, struct storage_wr
     w->fs = fs_ref(st);
     w->fd = -1;
     w->key = strdup(key);
-    w->md5 = EVP_MD_CTX_new();
-    if (!w->key || !w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) ||
-        writer_name_tmp(w) < 0) {
+    if (!w->key || writer_name_tmp(w) < 0) {
         writer_free(w);
         return -ENOMEM;
     }
@@ -961,7 +866,6 @@ static void fs_writer_abort(struct storage_writer *w)
     }
     w->op = W_ABORT;
     w->busy = true;
-    w->jobs = 1;
     w->work.data = w;
     if (uv_queue_work(w->fs->loop, &w->work, writer_work_cb, writer_after_cb) < 0) {
         writer_discard(w);

@@ -1,7 +1,7 @@
 /* The local filesystem driver: keys are files under a root directory;
  * uploads go to a temp file on the same filesystem and are renamed into
- * place after fsync. The MD5 of what was written through us is kept in an
- * extended attribute, valid while size and mtime still match. */
+ * place after fsync. The MD5 of what was written through us is computed
+ * after the commit and kept in an extended attribute (fs_md5.h). */
 #ifndef SP_STORAGE_FS_H
 #define SP_STORAGE_FS_H
 

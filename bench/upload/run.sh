@@ -2,6 +2,9 @@
 # Uploads through stageproxy's HTTP listener (fs driver) against nginx
 # WebDAV (nginx-extras) on the same disk, and dd conv=fsync of the same size:
 #   - curl -T of a SIZE file, RUNS alternating runs each, medians and ratios;
+#     stageproxy answers once the file is durable and hashes it afterwards,
+#     so each of its runs also times a HEAD right after the answer (it waits
+#     for the MD5), and the next run starts only when the hash is done;
 #   - curl -F (multipart to /v1/upload_to_stage) of the same file;
 #   - 100 concurrent 10 MiB uploads (curl -T), wall time, both servers;
 #   - stageproxy's peak RSS during a 4 GiB upload.
@@ -54,9 +57,11 @@ head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$WORK/file.bin"
 sync
 
 put_time() { curl -sS -o /dev/null --fail -w '%{time_total}\n' -T "$WORK/file.bin" "$1"; }
-sp=() ng=() dd_t=() mp=()
+head_time() { curl -sS -o /dev/null --fail -w '%{time_total}\n' -I "$1"; }
+sp=() sp_md5=() ng=() dd_t=() mp=()
 for i in $(seq "$RUNS"); do
     sp+=("$(put_time "http://127.0.0.1:$SP_HTTP/v1/stages/bench/files/run$i.bin")")
+    sp_md5+=("$(head_time "http://127.0.0.1:$SP_HTTP/v1/stages/bench/files/run$i.bin")")
     rm -f "$WORK"/sp/stages/internal/bench/run*.bin
     ng+=("$(put_time "http://127.0.0.1:$NG_PORT/run$i.bin")")
     rm -f "$WORK"/ng/root/run*.bin
@@ -64,9 +69,11 @@ for i in $(seq "$RUNS"); do
     rm -f "$WORK/dd.bin"
     mp+=("$(curl -sS -o /dev/null --fail -w '%{time_total}\n' -H 'X-DATABEND-STAGE-NAME: bench' \
         -F "upload=@$WORK/file.bin;filename=mp$i.bin" -XPUT "http://127.0.0.1:$SP_HTTP/v1/upload_to_stage")")
+    head_time "http://127.0.0.1:$SP_HTTP/v1/stages/bench/files/mp$i.bin" >/dev/null
     rm -f "$WORK"/sp/stages/internal/bench/mp*.bin
 done
 SP_MED=$(printf '%s\n' "${sp[@]}" | median)
+MD5_MED=$(printf '%s\n' "${sp_md5[@]}" | median)
 NG_MED=$(printf '%s\n' "${ng[@]}" | median)
 DD_MED=$(printf '%s\n' "${dd_t[@]}" | median)
 MP_MED=$(printf '%s\n' "${mp[@]}" | median)
@@ -80,6 +87,8 @@ many() {
 c_sp=() c_ng=()
 for i in $(seq "$RUNS"); do
     c_sp+=("$(many "http://127.0.0.1:$SP_HTTP/v1/stages/bench/files/c/{}.bin")")
+    # the listing waits for the last hashes, so nginx's run starts on an idle machine
+    curl -sS -o /dev/null --fail "http://127.0.0.1:$SP_HTTP/v1/stages/bench/files?prefix=c/"
     rm -rf "$WORK/sp/stages/internal/bench/c"
     c_ng+=("$(many "http://127.0.0.1:$NG_PORT/c/{}.bin")")
     rm -rf "$WORK/ng/root/c"
@@ -98,7 +107,8 @@ SIZE4=$(stat -c %s "$WORK/sp/stages/internal/bench/four.bin")
 echo "raw PUT ${SIZE_MIB} MiB (median of $RUNS): stageproxy ${SP_MED} s ($(mibps "$SIZE_MIB" "$SP_MED") MiB/s)," \
      "nginx WebDAV ${NG_MED} s ($(mibps "$SIZE_MIB" "$NG_MED") MiB/s), dd conv=fsync ${DD_MED} s"
 echo "  stageproxy throughput / nginx: $(ratio "$NG_MED" "$SP_MED"); / dd: $(ratio "$DD_MED" "$SP_MED")"
+echo "  stageproxy: a HEAD right after the answer waits ${MD5_MED} s for the MD5"
 echo "multipart -F ${SIZE_MIB} MiB: ${MP_MED} s; multipart throughput / raw: $(ratio "$SP_MED" "$MP_MED")"
 echo "100 concurrent 10 MiB: stageproxy ${CSP_MED} s, nginx ${CNG_MED} s; stageproxy throughput / nginx: $(ratio "$CNG_MED" "$CSP_MED")"
 echo "4 GiB upload ($SIZE4 bytes stored): stageproxy RSS idle ${IDLE_RSS} KiB, peak ${PEAK_RSS} KiB"
-echo "runs: sp ${sp[*]} | nginx ${ng[*]} | dd ${dd_t[*]} | mp ${mp[*]} | c_sp ${c_sp[*]} | c_ng ${c_ng[*]}"
+echo "runs: sp ${sp[*]} | sp md5 wait ${sp_md5[*]} | nginx ${ng[*]} | dd ${dd_t[*]} | mp ${mp[*]} | c_sp ${c_sp[*]} | c_ng ${c_ng[*]}"

@@ -615,6 +615,46 @@ class Faults(HttpTestCase):
         self.assertEqual(set(statuses), {201})
         self.assertEqual(temp_files(self.s), [])
 
+    def test_drop_and_replace_stop_uploads_in_flight(self):
+        # An upload that ends after its stage was dropped (or replaced) must
+        # not leave a file that a stage of the same name would show later.
+        src = self.path("slow.bin", os.urandom(2 * 1024 * 1024))
+        early = self.path("early.bin", b"e" * 1000)
+        base = "http://127.0.0.1:%d" % self.s.http_port
+        for how in ("DROP STAGE o;", "CREATE OR REPLACE STAGE o;"):
+            self.create("o")
+            self.assertEqual(self.h.request("PUT", "/v1/stages/o/files/keep.bin", b"k")[0], 201)
+            slow = ["curl", "-sS", "--limit-rate", "1M", "-o", "-", "-w", "\n%{http_code}"]
+            procs = [
+                subprocess.Popen(slow + ["-T", src, base + "/v1/stages/o/files/late.bin"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+                subprocess.Popen(slow + ["-H", "X-DATABEND-STAGE-NAME: o", "-F",
+                                         "a=@%s" % early, "-F", "b=@%s;filename=late-mp.bin" % src,
+                                         "-XPUT", base + "/v1/upload_to_stage"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                if "early.bin" in [r[0] for r in list_rows(self.s, "@o")]:
+                    break  # the multipart upload's first file is in, the rest still coming
+                time.sleep(0.05)
+            rc, out, err = sql(self.s, how)
+            self.assertEqual((rc, err), (0, ""), how)
+            for p in procs:
+                out, err = p.communicate(timeout=30)
+                body, status = out.rsplit("\n", 1)
+                self.assertEqual(status, "409", (how, out, err))
+                self.assertIn("was dropped or replaced during the upload", body)
+            stage_dir = os.path.join(self.s.data_dir, "stages", "internal", "o")
+            if how.startswith("DROP"):
+                self.assertFalse(os.path.exists(stage_dir), os.listdir(stage_dir)
+                                 if os.path.isdir(stage_dir) else stage_dir)
+                self.create("o")
+            self.assertEqual(list_rows(self.s, "@o"), [], how)
+            self.assertEqual(temp_files(self.s), [])
+            # and the stage takes uploads again
+            self.assertEqual(self.h.request("PUT", "/v1/stages/o/files/after.bin", b"a")[0], 201)
+            self.assertEqual(sql(self.s, "DROP STAGE o;")[0], 0)
+
 
 class Https(unittest.TestCase):
     def test_uploads_and_downloads_over_tls(self):
@@ -652,6 +692,107 @@ class Https(unittest.TestCase):
                 self.assertEqual(s.stop(), 0)
             finally:
                 s.close()
+
+
+def big_file(path, mib):
+    """A file of `mib` MiB that does not repeat; returns its hex MD5."""
+    md5 = hashlib.md5()
+    block = os.urandom(1 << 20)
+    with open(path, "wb") as f:
+        for i in range(mib):
+            b = block[:-8] + i.to_bytes(8, "little")
+            md5.update(b)
+            f.write(b)
+    return md5.hexdigest()
+
+
+def md5_attr(path):
+    try:
+        return os.getxattr(path, "user.stageproxy.md5").decode()
+    except OSError:
+        return None
+
+
+def attr_for(path, word, size=None):
+    st = os.stat(path)
+    return "%s %d %d.%09d" % (word, st.st_size if size is None else size,
+                              st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9)
+
+
+class LaterMd5(HttpTestCase):
+    """The MD5 is computed after the answer; nobody may see it missing or
+    wrong because of that."""
+
+    def stage_file(self, key):
+        return os.path.join(self.s.data_dir, "stages", "internal", "s", key)
+
+    def readers(self, n_lists=3):
+        """LISTs from the CLI, a HEAD and the JSON listing, all at once."""
+        def head():
+            status, headers, _ = self.h.request("HEAD", "/v1/stages/s/files/big.bin")
+            return headers.get("etag")
+
+        def json_list():
+            status, answer = self.h.json("GET", "/v1/stages/s/files")
+            return {r["name"]: r["md5"] for r in answer["files"]}
+
+        with concurrent.futures.ThreadPoolExecutor(n_lists + 2) as pool:
+            lists = [pool.submit(lambda: {r[0]: r[2] for r in list_rows(self.s, "@s")})
+                     for _ in range(n_lists)]
+            etag, listed = pool.submit(head), pool.submit(json_list)
+            return [f.result() for f in lists], etag.result(), listed.result()
+
+    def put_big(self, mib):
+        """curl -T of a new `mib` MiB file to @s/big.bin; returns its quoted MD5."""
+        self.create("s")
+        src = os.path.join(self.work.name, "big.bin")
+        want = '"%s"' % big_file(src, mib)
+        url = "http://127.0.0.1:%d/v1/stages/s/files/big.bin" % self.s.http_port
+        rc, _, err = run(["curl", "-sS", "--fail-with-body", "-T", src, url], timeout=300)
+        self.assertEqual(rc, 0, err)
+        return want
+
+    def test_readers_right_after_an_upload_get_its_md5(self):
+        want = self.put_big(256)
+        lists, etag, listed = self.readers()
+        for rows in lists:
+            self.assertEqual(rows["big.bin"], want)
+        self.assertEqual(etag, want)
+        self.assertEqual(listed["big.bin"], want)
+        path = self.stage_file("big.bin")
+        self.assertEqual(md5_attr(path), attr_for(path, want.strip('"')))
+
+    def test_a_pending_mark_is_hashed_by_the_first_reader(self):
+        # as after a crash between an upload's answer and its hash
+        self.create("s")
+        status, _, _ = self.h.request("PUT", "/v1/stages/s/files/other.bin", b"o" * 10)
+        self.assertEqual(status, 201)
+        path = self.stage_file("big.bin")
+        want = '"%s"' % big_file(path, 64)
+        os.setxattr(path, "user.stageproxy.md5", attr_for(path, "pending").encode())
+        changed = self.stage_file("changed.bin")
+        with open(changed, "wb") as f:
+            f.write(b"c" * 100)
+        os.setxattr(changed, "user.stageproxy.md5", attr_for(changed, "pending", 99).encode())
+        with open(self.stage_file("copied.bin"), "wb") as f:
+            f.write(b"operator")
+        lists, etag, listed = self.readers(n_lists=4)
+        for rows in lists + [listed]:
+            self.assertEqual(rows["big.bin"], want)
+            self.assertIn(rows["changed.bin"], ("NULL", None))  # changed behind our back
+            self.assertIn(rows["copied.bin"], ("NULL", None))
+            self.assertEqual(rows["other.bin"], '"%s"' % hashlib.md5(b"o" * 10).hexdigest())
+        self.assertEqual(etag, want)
+        self.assertEqual(md5_attr(path), attr_for(path, want.strip('"')))
+
+    def test_a_stop_right_after_an_upload_keeps_the_mark_for_the_next_start(self):
+        want = self.put_big(1024)
+        self.assertEqual(self.s.stop(), 0)  # does not wait for the hash
+        path = self.stage_file("big.bin")
+        self.assertEqual(md5_attr(path), attr_for(path, "pending"))
+        self.s.start()
+        self.assertEqual({r[0]: r[2] for r in list_rows(self.s, "@s")}, {"big.bin": want})
+        self.assertEqual(md5_attr(path), attr_for(path, want.strip('"')))
 
 
 class DiskFull(unittest.TestCase):

@@ -2,6 +2,7 @@
 plugins, set-up statements, prepared statements, COM_CHANGE_USER, KILL,
 bad packets, HTTP uploads and downloads, S3 stages, proxy mode and shutdown,
 with no memory errors and no leaks."""
+import hashlib
 import os
 import shutil
 import socket
@@ -123,6 +124,32 @@ class Valgrind(unittest.TestCase):
         sock.sendall(b"PUT /v1/stages/up/files/gone.bin HTTP/1.1\r\nContent-Length: 999999\r\n\r\n"
                      + body[:300000])
         sock.close()
+        # a file whose MD5 a crash left pending is hashed by the LIST
+        stage_dir = os.path.join(s.data_dir, "stages", "internal", "up")
+        marked = os.path.join(stage_dir, "marked.bin")
+        with open(marked, "wb") as f:
+            f.write(body)
+        st = os.stat(marked)
+        os.setxattr(marked, "user.stageproxy.md5", b"pending %d %d.%09d" % (
+            st.st_size, st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9))
+        rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
+                            "list @up"], timeout=120)
+        self.assertIn(hashlib.md5(body).hexdigest(), out)
+        # DROP STAGE ends an upload still running into it (409) before its purge
+        slow = socket.create_connection(("127.0.0.1", s.http_port), timeout=60)
+        slow.sendall(b"PUT /v1/stages/up/files/slow.bin HTTP/1.1\r\nContent-Length: 999999\r\n\r\n"
+                     + body[:300000])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            rc, out, err = run(["curl", "-sS", url + "/metrics"], timeout=120)
+            if "stageproxy_uploads_in_flight 1" in out:
+                break
+            time.sleep(0.2)
+        rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
+                            "drop stage up"], timeout=120)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertTrue(slow.recv(4096).startswith(b"HTTP/1.1 409"))
+        slow.close()
         rc, out, err = run(["curl", "-sS", url + "/v1/stages/up/files/a?x", "-H", "X: " + "y" * 20000],
                            timeout=120)
         self.assertEqual(rc, 0, err)
