@@ -124,14 +124,13 @@ struct commit_op {
     char *writes_stopped;       /* uploads to it resume once the change is saved or undone */
 };
 
-static void commit_op_free(struct commit_op *op)
+/* What the op still holds: stopped uploads resume, the rest is freed. */
+static void commit_op_clear(struct commit_op *op)
 {
-    if (op->writes_stopped)
-        stage_writes_resume(op->c->srv, op->writes_stopped);
+    stage_writes_resume(op->c->srv, op->writes_stopped);
     stage_def_free(op->undo_put);
     free(op->undo_take);
     free(op->writes_stopped);
-    free(op);
 }
 
 /* The change could not be saved: the catalog as it was before. */
@@ -158,7 +157,8 @@ static void commit_done_cb(void *arg, int status)
     } else if (!stage_conn_gone(c)) {
         mysql_conn_send_ok(c, 0, 0, NULL);
     }
-    commit_op_free(op);
+    commit_op_clear(op);
+    free(op);
     mysql_command_statement_done(c, rc);
 }
 
@@ -168,24 +168,15 @@ static void commit_done_cb(void *arg, int status)
 static int commit_catalog(struct mysql_conn *c, struct stage_def *undo_put, const char *undo_take,
                           char *writes_stopped, bool already_async)
 {
-    struct commit_op *op = calloc(1, sizeof(*op));
-    if (op) {
-        op->c = c;
-        op->undo_put = undo_put;
-        op->writes_stopped = writes_stopped;
-        op->undo_take = undo_take ? strdup(undo_take) : NULL;
-    }
+    struct commit_op *op = calloc(1, sizeof(*op)), oom;
+    struct commit_op *o = op ? op : &oom; /* out of memory: only to undo */
+    *o = (struct commit_op){.c = c, .undo_put = undo_put, .writes_stopped = writes_stopped};
+    o->undo_take = undo_take ? strdup(undo_take) : NULL;
     if (!op || (undo_take && !op->undo_take) ||
         catalog_commit(&c->srv->catalog, commit_done_cb, op) < 0) {
-        commit_undo(&c->srv->catalog, op ? &op->undo_put : &undo_put, undo_take);
-        if (op)
-            commit_op_free(op);
-        else {
-            stage_def_free(undo_put);
-            if (writes_stopped)
-                stage_writes_resume(c->srv, writes_stopped);
-            free(writes_stopped);
-        }
+        commit_undo(&c->srv->catalog, &o->undo_put, undo_take);
+        commit_op_clear(o);
+        free(op);
         int rc = stage_err(c, 4000, "StorageOther", "out of memory");
         if (already_async)
             mysql_command_statement_done(c, rc);
@@ -227,17 +218,19 @@ static void purge_writes_stopped_cb(void *arg)
 {
     struct list_op *op = arg;
     struct mysql_conn *c = op->c;
-    char *name = strdup(op->writes_stopped);
-    if (!name || stage_conn_gone(c)) {
+    if (stage_conn_gone(c)) {
         stage_list_op_free(op);
-        if (name)
-            mysql_command_statement_done(c, -1);
-        else
-            mysql_command_statement_done(c, stage_err(c, 4000, "StorageOther", "out of memory"));
-        free(name);
+        mysql_command_statement_done(c, -1);
         return;
     }
-    if (stage_list_start(op, name, "", NULL) < 0)
+    /* a copy: a failed start frees the op before naming the stage */
+    char *name = strdup(op->writes_stopped);
+    int rc = name ? stage_list_start(op, name, "", NULL) : -1;
+    if (!name) {
+        stage_list_op_free(op);
+        stage_err(c, 4000, "StorageOther", "out of memory");
+    }
+    if (rc < 0)
         mysql_command_statement_done(c, -1);
     free(name);
 }

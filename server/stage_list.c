@@ -59,8 +59,7 @@ void stage_list_op_free(struct list_op *op)
     stage_def_free(op->def);
     free(op->name);
     free(op->path);
-    if (op->writes_stopped)
-        stage_writes_resume(op->c->srv, op->writes_stopped);
+    stage_writes_resume(op->c->srv, op->writes_stopped);
     free(op->writes_stopped);
     free(op);
 }

@@ -33,7 +33,7 @@ typedef void (*stage_writes_stopped_cb)(void *arg);
  * cancelled. 0 when none is left (go on at once), 1 when `cb` runs once
  * the last has ended, -EBUSY when another statement is stopping them. */
 int stage_writes_stop(struct server *srv, const char *name, stage_writes_stopped_cb cb, void *arg);
-/* Uploads to `name` are welcome again (the DROP or REPLACE is over). */
+/* Uploads to `name` are welcome again (the DROP or REPLACE is over); NULL: nothing. */
 void stage_writes_resume(struct server *srv, const char *name);
 
 void stage_writes_init(struct server *srv);

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "storage/fs_md5.h"
 
+#include "storage/fs_internal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -208,19 +210,16 @@ static char *settle(int fd, const struct stat *st, bool background)
     char hex[33];
     char *etag = NULL;
     pthread_mutex_lock(&claims_lock);
-    for (;;) {
-        struct md5_claim *c = claim_find(st);
-        if (c && !background && !claim_wait(c, &etag))
-            continue;
-        if (!c) {
-            /* read under the lock: a hash that just ended has set it */
-            enum fs_md5_state s = attr_read_fd(fd, st, hex);
-            if (s == FS_MD5_KNOWN && !background)
-                etag = etag_quote(hex);
-            else if (s == FS_MD5_PENDING)
-                etag = claim_hash(fd, st, background);
-        }
-        break;
+    struct md5_claim *c;
+    while ((c = claim_find(st)) && !background && !claim_wait(c, &etag))
+        ; /* a background hash that stopped: look again, then hash it here */
+    if (!c) {
+        /* read under the lock: a hash that just ended has set it */
+        enum fs_md5_state s = attr_read_fd(fd, st, hex);
+        if (s == FS_MD5_KNOWN && !background)
+            etag = etag_quote(hex);
+        else if (s == FS_MD5_PENDING)
+            etag = claim_hash(fd, st, background);
     }
     pthread_mutex_unlock(&claims_lock);
     return etag;
@@ -334,12 +333,8 @@ char *fs_md5_etag_at(int dirfd, const char *dir, const char *name, struct stat *
         }
         atomic_store(&no_getxattrat, true);
     }
-    size_t ld = strlen(dir), ln = strlen(name);
-    char *path = malloc(ld + ln + 2);
-    if (!path)
-        return NULL;
-    snprintf(path, ld + ln + 2, "%s/%s", dir, name);
-    char *etag = fs_md5_etag_of(path, st);
+    char *path = fs_path_join(dir, name);
+    char *etag = path ? fs_md5_etag_of(path, st) : NULL;
     free(path);
     return etag;
 }
