@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "server/log.h"
 
@@ -57,6 +58,8 @@ static int check_upstream_tls(const char *v)
 
 static int check_upstream(const char *v)
 {
+    if (config_upstream_is_socket(v))
+        return strlen(v) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -1;
     return *v == 0 ? 0 : check_address(v);
 }
 
@@ -79,8 +82,8 @@ static const struct option_def options[] = {
      0, "MySQL protocol listener"},
     {"http_listen", OPT_STRING, OFF(http_listen), "127.0.0.1:8000", "ADDR:PORT", check_address, 0,
      0, "HTTP listener"},
-    {"upstream", OPT_STRING, OFF(upstream), "", "HOST:PORT", check_upstream, 0, 0,
-     "upstream MySQL/MariaDB (empty: stage-only mode)"},
+    {"upstream", OPT_STRING, OFF(upstream), "", "HOST:PORT or a socket path", check_upstream, 0, 0,
+     "upstream MySQL/MariaDB at HOST:PORT or on a unix socket (empty: stage-only mode)"},
     {"upstream_user", OPT_STRING, OFF(upstream_user), "", "a user name", NULL, 0, 0,
      "user for the upstream"},
     {"upstream_password", OPT_STRING, OFF(upstream_password), "", "a password", NULL, 0, 0,
@@ -462,7 +465,17 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
                 *cfg->tls_cert ? "tls_key" : "tls_cert");
         return CONFIG_EXIT_USAGE;
     }
+    if (config_upstream_is_socket(cfg->upstream) && strcmp(cfg->upstream_tls, "off") != 0) {
+        fprintf(stderr, "stageproxy: invalid value for upstream_tls: an upstream on a unix socket "
+                        "is on this machine and takes no TLS\n");
+        return CONFIG_EXIT_USAGE;
+    }
     return CONFIG_OK;
+}
+
+bool config_upstream_is_socket(const char *upstream)
+{
+    return upstream[0] == '/';
 }
 
 void config_free(struct config *cfg)

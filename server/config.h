@@ -78,6 +78,9 @@ void config_print_help(const char *argv0);
 /* "host:port" or "[v6]:port"; port 0 asks the kernel for a free one. */
 int config_parse_address(const char *s, char *host, size_t host_len, int *port);
 
+/* An upstream given as an absolute path is a unix socket on this machine. */
+bool config_upstream_is_socket(const char *upstream);
+
 /* The upstream account for local user `name`: its [upstream_users] entry,
  * else --upstream-user and --upstream-password, else the same name with the
  * password [users] gives it (empty when none). */

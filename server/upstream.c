@@ -64,7 +64,7 @@ static void say_goodbye(struct upstream *up)
         b = uv_buf_init((char *)cipher, (unsigned)n);
     }
     if (b.len > 0 && up->write_pending == 0)
-        uv_try_write((uv_stream_t *)&up->tcp, &b, 1);
+        uv_try_write(&up->sock.stream, &b, 1);
 }
 
 void upstream_close(struct upstream *up)
@@ -77,7 +77,7 @@ void upstream_close(struct upstream *up)
     up->state = UPSTREAM_CLOSING;
     up->client = NULL;
     uv_close((uv_handle_t *)&up->timer, up_closed_cb);
-    uv_close((uv_handle_t *)&up->tcp, up_closed_cb);
+    uv_close(&up->sock.handle, up_closed_cb);
 }
 
 void upstream_fail(struct upstream *up, uint16_t code, const char *sqlstate, const char *fmt, ...)
@@ -130,7 +130,7 @@ static int write_now(struct upstream *up, const void *data, size_t len)
     if (up->write_pending > 0)
         return 0;
     uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
-    int n = uv_try_write((uv_stream_t *)&up->tcp, &now, 1);
+    int n = uv_try_write(&up->sock.stream, &now, 1);
     return n == UV_EAGAIN ? 0 : n;
 }
 
@@ -153,7 +153,7 @@ int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len)
     w->len = len - off;
     up->write_pending += len - off;
     uv_buf_t ub = uv_buf_init((char *)data + off, (unsigned)(len - off));
-    int rc = uv_write(&w->req, (uv_stream_t *)&up->tcp, &ub, 1, write_cb);
+    int rc = uv_write(&w->req, &up->sock.stream, &ub, 1, write_cb);
     if (rc < 0) {
         up->write_pending -= len - off;
         free(data);
@@ -256,7 +256,7 @@ void upstream_resume(struct upstream *up)
 {
     if (up->state == UPSTREAM_CLOSING || up->reading)
         return;
-    if (uv_read_start((uv_stream_t *)&up->tcp, alloc_cb, read_cb) == 0)
+    if (uv_read_start(&up->sock.stream, alloc_cb, read_cb) == 0)
         up->reading = true;
 }
 
@@ -264,7 +264,7 @@ void upstream_pause(struct upstream *up)
 {
     if (!up->reading)
         return;
-    uv_read_stop((uv_stream_t *)&up->tcp);
+    uv_read_stop(&up->sock.stream);
     up->reading = false;
 }
 
@@ -275,28 +275,38 @@ static void timeout_cb(uv_timer_t *t)
                   up->client ? up->client->srv->cfg->upstream_connect_timeout : 0L);
 }
 
+static void connect_failed(struct upstream *up, int status)
+{
+    const char *addr = up->client ? up->client->srv->cfg->upstream : "?";
+    if (up->sock.handle.type == UV_NAMED_PIPE)
+        upstream_fail(up, 1105, "HY000",
+                      "Can't connect to the upstream MySQL server through socket '%s' (%s)", addr,
+                      uv_strerror(status));
+    else
+        upstream_fail(up, 1105, "HY000", "Can't connect to the upstream MySQL server on '%s' (%s)",
+                      addr, uv_strerror(status));
+}
+
 static void connect_cb(uv_connect_t *req, int status)
 {
     struct upstream *up = req->data;
     if (up->state == UPSTREAM_CLOSING)
         return;
     if (status < 0) {
-        const char *addr = up->client ? up->client->srv->cfg->upstream : "?";
-        upstream_fail(up, 1105, "HY000", "Can't connect to the upstream MySQL server on '%s' (%s)",
-                      addr, uv_strerror(status));
+        connect_failed(up, status);
         return;
     }
-    uv_tcp_nodelay(&up->tcp, 1);
+    if (up->sock.handle.type == UV_TCP)
+        uv_tcp_nodelay(&up->sock.tcp, 1);
     up->state = UPSTREAM_GREETING;
     upstream_resume(up);
 }
 
 static void start_connect(struct upstream *up, const struct sockaddr *sa)
 {
-    int rc = uv_tcp_connect(&up->connect_req, &up->tcp, sa, connect_cb);
+    int rc = uv_tcp_connect(&up->connect_req, &up->sock.tcp, sa, connect_cb);
     if (rc < 0)
-        upstream_fail(up, 1105, "HY000", "Can't connect to the upstream MySQL server on '%s' (%s)",
-                      up->client ? up->client->srv->cfg->upstream : "?", uv_strerror(rc));
+        connect_failed(up, rc);
 }
 
 static void resolved_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -332,7 +342,8 @@ static void start_resolve(struct upstream *up, const char *hostport)
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     up->resolve_req.data = up;
     up->handles_open++;
-    int rc = uv_getaddrinfo(up->tcp.loop, &up->resolve_req, resolved_cb, host, port, &hints);
+    int rc =
+        uv_getaddrinfo(up->sock.handle.loop, &up->resolve_req, resolved_cb, host, port, &hints);
     if (rc < 0) {
         up->handles_open--;
         upstream_fail(up, 2005, "HY000", "Unknown upstream MySQL server host '%s' (%s)", host,
@@ -351,7 +362,12 @@ static void open_cb(uv_timer_t *t)
 {
     struct upstream *up = t->data;
     upstream_start_deadline(up);
-    if (up->client)
+    if (!up->client)
+        return;
+    if (up->sock.handle.type == UV_NAMED_PIPE)
+        uv_pipe_connect(&up->connect_req, &up->sock.pipe, up->client->srv->cfg->upstream,
+                        connect_cb);
+    else
         start_resolve(up, up->client->srv->cfg->upstream);
 }
 
@@ -368,9 +384,12 @@ struct upstream *upstream_open(struct mysql_conn *c)
     up->state = UPSTREAM_CONNECTING;
     mysql_asm_init(&up->in, UPSTREAM_LOGIN_PACKET_LIMIT);
     mysql_asm_expect(&up->in, 0);
-    uv_tcp_init(srv->loop, &up->tcp);
+    if (config_upstream_is_socket(srv->cfg->upstream))
+        uv_pipe_init(srv->loop, &up->sock.pipe, 0);
+    else
+        uv_tcp_init(srv->loop, &up->sock.tcp);
     uv_timer_init(srv->loop, &up->timer);
-    up->tcp.data = up->timer.data = up->connect_req.data = up;
+    up->sock.handle.data = up->timer.data = up->connect_req.data = up;
     up->handles_open = 2;
     /* from the loop: a failure then reaches a client that holds the pointer */
     uv_timer_start(&up->timer, open_cb, 0, 0);

@@ -37,7 +37,12 @@ enum upstream_state {
 #define UPSTREAM_READ_SIZE (64 * 1024)
 
 struct upstream {
-    uv_tcp_t tcp;
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;   /* upstream at host:port */
+        uv_pipe_t pipe; /* upstream on a unix socket */
+    } sock;
     struct metrics *metrics; /* the server's, which outlives every upstream */
     uv_connect_t connect_req;
     uv_getaddrinfo_t resolve_req;

@@ -224,6 +224,39 @@ class Proxy(unittest.TestCase):
         self.assertIn("did not answer within 1 s", err)
         self.assertIn("1105", err)  # not a client-library code at login
 
+    def test_upstream_on_a_unix_socket(self):
+        sock = os.path.join(self.db.dir, "s.sock")
+        s = self.server(upstream=sock)
+        rc, out, err = self.cli(s, "select user(); use shop; create table u (id int, v text);"
+                                   "insert into u select seq, repeat('x', seq % 50) "
+                                   "from seq_1_to_20000; select count(*), sum(length(v)) from "
+                                   "shop.u; create stage us; list @us; show stages")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[1], "test@localhost")  # MariaDB saw a socket client, not TCP
+        self.assertIn("20000\t490000", out)
+        self.assertIn("us\tInternal", out)
+        conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", password="")
+        self.addCleanup(conn.close)
+        with conn.cursor() as cur:  # a whole result streamed through the socket
+            self.assertEqual(cur.execute("select id, v from shop.u order by id"), 20000)
+            self.assertEqual(cur.fetchall()[-1], (20000, "x" * 0))
+        missing = os.path.join(self.db.dir, "missing.sock")
+        s = self.server(upstream=missing)
+        rc, out, err = self.cli(s, "select 1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Can't connect to the upstream MySQL server through socket '%s' "
+                      "(no such file or directory)" % missing, err)
+        tmp = tempfile.mkdtemp(prefix="sp-sock-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        for bad, words in (([sock, "--upstream-tls", "on"], "unix socket"),
+                           (["/" + "d" * 120 + ".sock"], "invalid value")):
+            rc, out, err = run([BINARY, "--upstream"] + bad + [
+                "--data-dir", os.path.join(tmp, "d"), "--mysql-listen", "127.0.0.1:0",
+                "--http-listen", "127.0.0.1:0"])
+            self.assertNotEqual(rc, 0)  # refuses to start
+            self.assertIn(words, err)
+
     def test_upstream_users_map_local_users(self):
         s = Server(config="[users]\nzoe = zpw\n[upstream_users]\nzoe = other:otherpass\n",
                    args=["--upstream", "127.0.0.1:%d" % self.db.port])

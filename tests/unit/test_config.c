@@ -91,6 +91,21 @@ int main(void)
     char *bad4[] = {"stageproxy", "--tls-cert", "/a.pem", NULL};
     CHECK_EQ(load(&cfg, bad4, no_env), CONFIG_EXIT_USAGE);
     config_free(&cfg);
+    /* an upstream on a unix socket: a path that fits sun_path, without TLS */
+    char *sock_ok[] = {"stageproxy", "--upstream", "/run/mysqld/mysqld.sock", NULL};
+    CHECK_EQ(load(&cfg, sock_ok, no_env), CONFIG_OK);
+    CHECK(config_upstream_is_socket(cfg.upstream));
+    config_free(&cfg);
+    CHECK(!config_upstream_is_socket("db:3306") && !config_upstream_is_socket(""));
+    char long_sock[120] = "--upstream=/";
+    memset(long_sock + 12, 'd', sizeof(long_sock) - 13);
+    long_sock[sizeof(long_sock) - 1] = 0;
+    char *sock_long[] = {"stageproxy", long_sock, NULL};
+    CHECK_EQ(load(&cfg, sock_long, no_env), CONFIG_EXIT_USAGE);
+    config_free(&cfg);
+    char *sock_tls[] = {"stageproxy", "--upstream", "/s.sock", "--upstream-tls", "on", NULL};
+    CHECK_EQ(load(&cfg, sock_tls, no_env), CONFIG_EXIT_USAGE);
+    config_free(&cfg);
     /* an [upstream_users] entry without "user:password" */
     char bad_path[] = "/tmp/sp-config-test-XXXXXX";
     int bfd = mkstemp(bad_path);
