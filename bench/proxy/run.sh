@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # sysbench oltp_point_select and oltp_read_only at 4 and 16 threads against
 # a throwaway MariaDB: straight to it, through stageproxy (proxy mode), and
-# through a plain socat relay with TCP_NODELAY, alternating in each round.
-# Reports median queries/s and p95 latency of RUNS rounds, and the ratios.
+# through a plain socat relay with TCP_NODELAY, alternating in each round;
+# each relay once with a TCP upstream and once with MariaDB's unix socket.
+# Reports median queries/s and p95 latency of RUNS rounds, the ratios, and
+# where the CPU went per query (client, MariaDB, relay, idle).
 # Usage: bench/proxy/run.sh [RUNS] [SECONDS]    # defaults 3 and 10
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,57 +14,70 @@ SECS=${2:-10}
 command -v sysbench >/dev/null && command -v socat >/dev/null && command -v mariadbd >/dev/null ||
     scripts/setup.sh deps >/dev/null
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
-DB_PID= SP_PID= SOCAT_PID=
-bench_work proxy DB_PID SP_PID SOCAT_PID
+DB_PID= SP_PID= SPS_PID= SOCAT_PID= SOCATS_PID=
+bench_work proxy DB_PID SP_PID SPS_PID SOCAT_PID SOCATS_PID
 
 start_mariadb --innodb-buffer-pool-size=256M --max-connections=200
 
-sp_start "$WORK/sp" --upstream "127.0.0.1:$DB_PORT" --upstream-user test --upstream-password testpass \
-    --max-connections 200
-SP_PORT=$SP_MYSQL
+upstream_flags=(--upstream-user test --upstream-password testpass --max-connections 200)
+declare -A port pid
+sp_start "$WORK/sps" --upstream "$WORK/db.sock" "${upstream_flags[@]}"
+SPS_PID=$SP_PID SP_PID=
+port[stageproxy-socket]=$SP_MYSQL pid[stageproxy-socket]=$SPS_PID
+sp_start "$WORK/sp" --upstream "127.0.0.1:$DB_PORT" "${upstream_flags[@]}"
+port[stageproxy]=$SP_MYSQL pid[stageproxy]=$SP_PID
 
-SOCAT_PORT=$(free_port)
-socat "TCP-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$DB_PORT,nodelay" &
-SOCAT_PID=$!
+port[socat]=$(free_port)
+socat "TCP-LISTEN:${port[socat]},bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$DB_PORT,nodelay" &
+SOCAT_PID=$! pid[socat]=$!
+port[socat-socket]=$(free_port)
+socat "TCP-LISTEN:${port[socat-socket]},bind=127.0.0.1,reuseaddr,fork,nodelay" "UNIX-CONNECT:$WORK/db.sock" &
+SOCATS_PID=$! pid[socat-socket]=$!
+port[direct]=$DB_PORT pid[direct]=
 sleep 0.3
+TARGETS="direct stageproxy stageproxy-socket socat socat-socket"
 
 sb() { # TARGET TEST THREADS [sysbench args...]
-    local port user pw
-    case $1 in
-    direct) port=$DB_PORT user=test pw=testpass ;;
-    stageproxy) port=$SP_PORT user=root pw= ;;
-    socat) port=$SOCAT_PORT user=test pw=testpass ;;
-    esac
-    sysbench "$2" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user="$user" \
+    local user=test pw=testpass
+    case $1 in stageproxy*) user=root pw= ;; esac
+    sysbench "$2" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="${port[$1]}" --mysql-user="$user" \
         --mysql-password="$pw" --mysql-db=sbtest --tables=4 --table-size=100000 --threads="$3" "${@:4}"
 }
 
-# CPU time (clock ticks) of a relay: socat's children are counted once reaped
-ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
-TICK_MS=$(python3 -c 'import os; print(1000 / os.sysconf("SC_CLK_TCK"))')
+# CPU time in clock ticks of a process (socat's children counted once reaped)
+ticks() { if [ -n "$1" ]; then awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; else echo 0; fi; }
+# machine-wide busy and idle ticks
+machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+TICK_US=$(python3 -c 'import os; print(1000000 / os.sysconf("SC_CLK_TCK"))')
+per_query() { python3 -c "import sys; print('%.1f' % ((float(sys.argv[2]) - float(sys.argv[1])) * float(sys.argv[3]) / int(sys.argv[4])))" "$@"; }
 
 sb direct oltp_read_only 4 prepare >/dev/null
-declare -A qps p95 cpu
+declare -A qps p95 cpu_db cpu_relay cpu_client idle
 for run in $(seq "$RUNS"); do
     for test in oltp_point_select oltp_read_only; do
         for threads in 4 16; do
-            for target in direct stageproxy socat; do
-                relay=
-                [ "$target" = stageproxy ] && relay=$SP_PID
-                [ "$target" = socat ] && relay=$SOCAT_PID
-                [ -n "$relay" ] && t0=$(ticks "$relay")
+            for target in $TARGETS; do
+                relay=${pid[$target]}
+                r0=$(ticks "$relay") d0=$(ticks "$DB_PID")
+                read -r b0 i0 < <(machine)
                 out=$(sb "$target" "$test" "$threads" --time="$SECS" --percentile=95 run)
+                read -r b1 i1 < <(machine)
                 sleep 0.5 # socat reaps its children
-                n=$(awk '/queries:/ {print $2}' <<<"$out")
-                [ -n "$relay" ] && cpu[$test $threads $target]+="$(python3 -c "import sys; print('%.1f' % ((int(sys.argv[2]) - int(sys.argv[1])) * float(sys.argv[3]) * 1000 / int(sys.argv[4])))" "$t0" "$(ticks "$relay")" "$TICK_MS" "$n") "
+                r1=$(ticks "$relay") d1=$(ticks "$DB_PID")
                 if ! grep -q 'ignored errors: *0 ' <<<"$out"; then
                     echo "$target $test $threads: errors" >&2
                     echo "$out" >&2
                     exit 1
                 fi
+                n=$(awk '/queries:/ {print $2}' <<<"$out")
                 k="$test $threads $target"
                 qps[$k]+="$(awk '/queries:/ {gsub(/[(]/, "", $3); print $3}' <<<"$out") "
                 p95[$k]+="$(awk '/95th percentile:/ {print $3}' <<<"$out") "
+                cpu_relay[$k]+="$(per_query "$r0" "$r1" "$TICK_US" "$n") "
+                cpu_db[$k]+="$(per_query "$d0" "$d1" "$TICK_US" "$n") "
+                # the rest of the busy time: sysbench, and whatever else ran
+                cpu_client[$k]+="$(per_query "$((r1 - r0 + d1 - d0))" "$((b1 - b0))" "$TICK_US" "$n") "
+                idle[$k]+="$(per_query "$i0" "$i1" "$TICK_US" "$n") "
             done
         done
     done
@@ -70,13 +85,40 @@ for run in $(seq "$RUNS"); do
 done
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
-echo "| test | threads | direct q/s (p95 ms) | stageproxy q/s (p95 ms) | socat q/s (p95 ms) | stageproxy / socat | stageproxy / direct | relay CPU ms per 1000 queries: stageproxy / socat |"
-echo "|---|---|---|---|---|---|---|---|"
+cell() { echo "$(med "${qps[$1 $2 $3]}") ($(med "${p95[$1 $2 $3]}"))"; }
+q() { med "${qps[$1 $2 $3]}"; }
+echo "| test | threads | direct q/s (p95 ms) | stageproxy | stageproxy, socket upstream | socat | socat, socket upstream |"
+echo "|---|---|---|---|---|---|---|"
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
-        d=$(med "${qps[$test $threads direct]}")
-        s=$(med "${qps[$test $threads stageproxy]}")
-        x=$(med "${qps[$test $threads socat]}")
-        echo "| $test | $threads | $d ($(med "${p95[$test $threads direct]}")) | $s ($(med "${p95[$test $threads stageproxy]}")) | $x ($(med "${p95[$test $threads socat]}")) | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(med "${cpu[$test $threads stageproxy]}") / $(med "${cpu[$test $threads socat]}") |"
+        row="| $test | $threads |"
+        for target in $TARGETS; do row+=" $(cell "$test" "$threads" "$target") |"; done
+        echo "$row"
+    done
+done
+echo
+echo "| test | threads | stageproxy / socat | stageproxy / direct | stageproxy, socket / socat | stageproxy, socket / socat, socket | stageproxy, socket / direct |"
+echo "|---|---|---|---|---|---|---|"
+for test in oltp_point_select oltp_read_only; do
+    for threads in 4 16; do
+        d=$(q "$test" "$threads" direct) s=$(q "$test" "$threads" stageproxy)
+        ss=$(q "$test" "$threads" stageproxy-socket) x=$(q "$test" "$threads" socat)
+        xs=$(q "$test" "$threads" socat-socket)
+        echo "| $test | $threads | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(ratio "$ss" "$x") | $(ratio "$ss" "$xs") | $(ratio "$ss" "$d") |"
+    done
+done
+echo
+echo "CPU µs per query, medians: client and the rest / MariaDB / relay / idle (2 cores)"
+echo
+echo "| test | threads | direct | stageproxy | stageproxy, socket upstream | socat | socat, socket upstream |"
+echo "|---|---|---|---|---|---|---|"
+for test in oltp_point_select oltp_read_only; do
+    for threads in 4 16; do
+        row="| $test | $threads |"
+        for target in $TARGETS; do
+            k="$test $threads $target"
+            row+=" $(med "${cpu_client[$k]}") / $(med "${cpu_db[$k]}") / $(med "${cpu_relay[$k]}") / $(med "${idle[$k]}") |"
+        done
+        echo "$row"
     done
 done
