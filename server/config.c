@@ -56,10 +56,15 @@ static int check_upstream_tls(const char *v)
     return strcmp(v, "off") == 0 || strcmp(v, "on") == 0 || strcmp(v, "verify") == 0 ? 0 : -1;
 }
 
+static int check_socket_path(const char *v)
+{
+    return strlen(v) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -1;
+}
+
 static int check_upstream(const char *v)
 {
     if (config_upstream_is_socket(v))
-        return strlen(v) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -1;
+        return check_socket_path(v);
     return *v == 0 ? 0 : check_address(v);
 }
 
@@ -80,6 +85,8 @@ static const struct option_def options[] = {
      "directory for the catalog, stages and the TLS certificate"},
     {"mysql_listen", OPT_STRING, OFF(mysql_listen), "127.0.0.1:3307", "ADDR:PORT", check_address, 0,
      0, "MySQL protocol listener"},
+    {"mysql_socket", OPT_STRING, OFF(mysql_socket), "", "a unix socket path", check_socket_path, 0,
+     0, "also a MySQL listener on this unix socket (its clients count as loopback)"},
     {"http_listen", OPT_STRING, OFF(http_listen), "127.0.0.1:8000", "ADDR:PORT", check_address, 0,
      0, "HTTP listener"},
     {"upstream", OPT_STRING, OFF(upstream), "", "HOST:PORT or a socket path", check_upstream, 0, 0,

@@ -22,6 +22,7 @@ struct config {
     char *config_file;
     char *data_dir;
     char *mysql_listen;
+    char *mysql_socket; /* empty: no unix socket */
     char *http_listen;
     char *upstream;
     char *upstream_user;

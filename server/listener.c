@@ -1,9 +1,15 @@
 #include "server/listener.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "server/config.h"
 #include "server/log.h"
@@ -68,6 +74,54 @@ int listener_start(uv_loop_t *loop, uv_tcp_t *tcp, const char *addr, uv_connecti
     uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &namelen);
     format_addr((const struct sockaddr *)&ss, bound, bound_len);
     return 0;
+}
+
+/* 0 when nothing answers at `path` (so a socket file there is stale). */
+static int socket_is_dead(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : errno;
+    close(fd);
+    if (rc == 0 || rc == EAGAIN) /* EAGAIN: alive, its backlog full */
+        return UV_EADDRINUSE;
+    return rc == ECONNREFUSED ? 0 : -rc;
+}
+
+static int clear_stale_socket(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (!S_ISSOCK(st.st_mode))
+        return UV_EEXIST;
+    int rc = socket_is_dead(path);
+    if (rc < 0)
+        return rc;
+    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int listener_start_socket(uv_loop_t *loop, uv_pipe_t *pipe, const char *path, uv_connection_cb cb)
+{
+    int rc = uv_pipe_init(loop, pipe, 0);
+    if (rc < 0)
+        return rc;
+    if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return UV_ENAMETOOLONG;
+    rc = clear_stale_socket(path);
+    if (rc == 0)
+        rc = uv_pipe_bind(pipe, path);
+    if (rc < 0)
+        return rc;
+    rc = uv_pipe_chmod(pipe, UV_READABLE | UV_WRITABLE); /* logins decide who gets in */
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)pipe, 511, cb);
+    if (rc < 0)
+        unlink(path);
+    return rc;
 }
 
 int listener_peer(uv_tcp_t *tcp, char *ip, size_t ip_len, bool *is_loopback)

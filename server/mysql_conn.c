@@ -109,7 +109,7 @@ void mysql_conn_close(struct mysql_conn *c, const char *reason)
     list_remove(&c->node);
     c->srv->n_mysql_conns--;
     /* Pending writes complete with UV_ECANCELED before close_cb runs. */
-    uv_close((uv_handle_t *)&c->tcp, close_cb);
+    uv_close(&c->sock.handle, close_cb);
 }
 
 void mysql_conn_close_after_flush(struct mysql_conn *c, const char *reason)
@@ -121,7 +121,7 @@ void mysql_conn_close_after_flush(struct mysql_conn *c, const char *reason)
     if (c->write_pending == 0)
         mysql_conn_close(c, reason);
     else if (c->reading) {
-        uv_read_stop((uv_stream_t *)&c->tcp);
+        uv_read_stop(&c->sock.stream);
         c->reading = false;
     }
 }
@@ -189,7 +189,7 @@ static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *
      * costs: a syscall per answer). */
     if (c->write_pending == 0) {
         uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &now, 1);
+        int n = uv_try_write(&c->sock.stream, &now, 1);
         if (n > 0) {
             metrics_add(&c->srv->metrics.mysql_bytes_out, (uint64_t)n);
             data += n;
@@ -216,7 +216,7 @@ static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     c->write_pending += len;
     metrics_add(&c->srv->metrics.mysql_bytes_out, len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+    int rc = uv_write(&w->req, &c->sock.stream, &b, 1, write_cb);
     if (rc < 0) {
         c->write_pending -= len;
         free(base);
@@ -403,7 +403,7 @@ static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len)
             if (!c->close_after_flush)
                 buf_append(&c->unread, data, len);
             if (c->reading) {
-                uv_read_stop((uv_stream_t *)&c->tcp);
+                uv_read_stop(&c->sock.stream);
                 c->reading = false;
             }
             return;
@@ -499,7 +499,7 @@ static void start_reading(struct mysql_conn *c)
 {
     if (c->reading || c->state == MYSQL_CONN_CLOSING)
         return;
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, server_alloc_cb, read_cb);
+    int rc = uv_read_start(&c->sock.stream, server_alloc_cb, read_cb);
     if (rc < 0)
         mysql_conn_close(c, uv_strerror(rc));
     else
@@ -539,17 +539,25 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
     mysql_asm_expect(&c->in, 1);
     buf_init(&c->out);
     buf_init(&c->unread);
-    uv_tcp_init(srv->loop, &c->tcp);
-    c->tcp.data = c;
+    if (listener->type == UV_NAMED_PIPE)
+        uv_pipe_init(srv->loop, &c->sock.pipe, 0);
+    else
+        uv_tcp_init(srv->loop, &c->sock.tcp);
+    c->sock.handle.data = c;
     list_push_back(&srv->mysql_conns, &c->node);
     srv->n_mysql_conns++;
     metrics_add(&srv->metrics.mysql_connections_total, 1);
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+    if (uv_accept(listener, &c->sock.stream) < 0) {
         mysql_conn_close(c, "accept failed");
         return;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
-    listener_peer(&c->tcp, c->peer_ip, sizeof(c->peer_ip), &c->peer_loopback);
+    if (c->sock.handle.type == UV_TCP) {
+        uv_tcp_nodelay(&c->sock.tcp, 1);
+        listener_peer(&c->sock.tcp, c->peer_ip, sizeof(c->peer_ip), &c->peer_loopback);
+    } else { /* our unix socket: a client on this machine, as MySQL names it */
+        snprintf(c->peer_ip, sizeof(c->peer_ip), "localhost");
+        c->peer_loopback = true;
+    }
     if (srv->shutting_down) {
         mysql_conn_send_err(c, ER_SERVER_SHUTDOWN);
         mysql_conn_close_after_flush(c, "shutting down");

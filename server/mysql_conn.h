@@ -39,7 +39,12 @@ struct mysql_auth_pending {
 };
 
 struct mysql_conn {
-    uv_tcp_t tcp;
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;   /* from the MySQL port */
+        uv_pipe_t pipe; /* from the MySQL unix socket */
+    } sock;
     struct list_node node;
     struct server *srv;
     uint32_t id;

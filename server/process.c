@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "server/http_conn.h"
 #include "server/listener.h"
@@ -107,6 +108,11 @@ static void stop_listening(struct server *srv)
     if (srv->mysql_listening) {
         srv->mysql_listening = false;
         close_handle(srv, (uv_handle_t *)&srv->mysql_listener);
+    }
+    if (srv->mysql_socket_listening) {
+        srv->mysql_socket_listening = false;
+        close_handle(srv, (uv_handle_t *)&srv->mysql_socket_listener);
+        unlink(srv->cfg->mysql_socket); /* new clients find nobody, not a dead socket */
     }
     if (srv->http_listening) {
         srv->http_listening = false;
@@ -225,6 +231,19 @@ int server_start(struct server *srv)
         log_error("cannot listen for MySQL on %s: %s", srv->cfg->mysql_listen, uv_strerror(rc));
         return rc;
     }
+    if (*srv->cfg->mysql_socket) {
+        rc = listener_start_socket(srv->loop, &srv->mysql_socket_listener, srv->cfg->mysql_socket,
+                                   mysql_conn_accept_cb);
+        init_handle(srv, (uv_handle_t *)&srv->mysql_socket_listener);
+        if (rc < 0) { /* the path is left alone: it may be another server's */
+            close_handle(srv, (uv_handle_t *)&srv->mysql_socket_listener);
+            log_error("cannot listen for MySQL on socket %s: %s", srv->cfg->mysql_socket,
+                      rc == UV_EEXIST ? "a file that is not a socket is in the way"
+                                      : uv_strerror(rc));
+            return rc;
+        }
+        srv->mysql_socket_listening = true;
+    }
     rc = listener_start(srv->loop, &srv->http_listener, srv->cfg->http_listen, http_conn_accept_cb,
                         srv->http_addr, sizeof(srv->http_addr));
     init_handle(srv, (uv_handle_t *)&srv->http_listener);
@@ -233,6 +252,8 @@ int server_start(struct server *srv)
         log_error("cannot listen for HTTP on %s: %s", srv->cfg->http_listen, uv_strerror(rc));
         return rc;
     }
+    if (srv->mysql_socket_listening)
+        log_info("MySQL listening on socket %s", srv->cfg->mysql_socket);
     log_info("stageproxy %s: MySQL listening on %s, HTTP listening on %s, data in %s, %s%s",
              STAGEPROXY_VERSION, srv->mysql_addr, srv->http_addr, srv->cfg->data_dir,
              *srv->cfg->upstream ? "proxy mode, upstream " : "stage-only mode (no upstream)",

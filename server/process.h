@@ -29,8 +29,10 @@ struct server {
     SSL_CTX *http_tls_ctx;     /* NULL: the HTTP listener speaks plain HTTP */
     SSL_CTX *upstream_tls_ctx; /* NULL: plain TCP to the upstream */
     uv_tcp_t mysql_listener;
+    uv_pipe_t mysql_socket_listener; /* with mysql_socket set */
     uv_tcp_t http_listener;
     bool mysql_listening;
+    bool mysql_socket_listening;
     bool http_listening;
     uv_signal_t sig_int;
     uv_signal_t sig_term;

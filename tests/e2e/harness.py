@@ -140,6 +140,16 @@ def run(cmd, input=None, timeout=60, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+def socket_stage_check(test, path, stage, expect_user):
+    """Through our unix socket at `path` with the stock CLI: USER() is
+    `expect_user` (a socket client is @localhost) and `stage` can be made."""
+    rc, out, err = run(["mariadb", "--socket=" + path, "-uroot", "--batch", "-e",
+                        "select user(); create stage %s; show stages" % stage], timeout=30)
+    test.assertEqual(rc, 0, err)
+    test.assertTrue(out.startswith("user()\n%s\n" % expect_user), out)
+    test.assertIn(stage + "\tInternal", out)
+
+
 def sql(server, script, user="root", password=None):
     """Runs a script through the stock mariadb CLI in batch mode."""
     cmd = ["mariadb", "-h127.0.0.1", "-P%d" % server.mysql_port, "-u" + user, "--batch",

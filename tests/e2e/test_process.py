@@ -2,8 +2,10 @@
 and the HTTP health check."""
 import json
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -11,8 +13,10 @@ import unittest
 import urllib.error
 import urllib.request
 
+import pymysql
+
 import rawmysql as rm
-from harness import BINARY, Server, run
+from harness import BINARY, Server, run, socket_stage_check
 
 
 def clean_env(**extra):
@@ -118,6 +122,65 @@ class Signals(unittest.TestCase):
                                 os.path.join(s.tmp.name, "d2")], env=clean_env(), timeout=10)
             self.assertEqual(rc, 1)
             self.assertIn("cannot listen for MySQL", err)
+
+
+class MysqlSocket(unittest.TestCase):
+    """--mysql-socket: local clients and tools that connect to "localhost"
+    through a unix socket reach us as they reach mysqld."""
+
+    def sock_path(self):
+        tmp = tempfile.mkdtemp(prefix="sp-sock-", dir="/tmp")  # short: sun_path is 108 bytes
+        self.addCleanup(shutil.rmtree, tmp, True)
+        return os.path.join(tmp, "s.sock")
+
+    def test_clients_on_the_socket(self):
+        path = self.sock_path()
+        s = Server(args=["--mysql-socket", path])
+        self.addCleanup(s.close)
+        st = os.stat(path)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(st.st_mode & 0o666, 0o666)  # any local user; the login decides
+        socket_stage_check(self, path, "ss", "root@localhost")
+        conn = pymysql.connect(unix_socket=path, user="root", password="")
+        with conn.cursor() as cur:
+            cur.execute("list @ss")
+            self.assertEqual(cur.fetchall(), ())
+            cur.execute("select 1 + 1")
+            self.assertEqual(cur.fetchall(), ((2,),))
+        conn.close()
+        with self.assertRaises(pymysql.err.OperationalError) as e:
+            pymysql.connect(unix_socket=path, user="root", password="wrong")
+        self.assertEqual(e.exception.args[0], 1045)
+        self.assertIn("'root'@'localhost'", e.exception.args[1])
+        self.assertEqual(s.stop(), 0)
+        self.assertFalse(os.path.exists(path))  # gone with the server
+
+    def test_what_is_in_the_way(self):
+        path = self.sock_path()
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(path)
+        stale.close()  # a socket file nobody listens on, as a crash leaves it
+        with Server(args=["--mysql-socket", path]):
+            conn = pymysql.connect(unix_socket=path, user="root", password="")
+            conn.close()
+        live = socket.socket(socket.AF_UNIX)
+        live.bind(path)
+        live.listen(1)
+        self.addCleanup(live.close)
+        plain = os.path.join(os.path.dirname(path), "plain")
+        with open(plain, "w") as f:
+            f.write("keep me")
+        for target, words in ((path, "address already in use"),
+                              (plain, "a file that is not a socket is in the way")):
+            rc, out, err = run([BINARY, "--mysql-socket", target, "--mysql-listen", "127.0.0.1:0",
+                                "--http-listen", "127.0.0.1:0", "--data-dir",
+                                os.path.join(os.path.dirname(path), "d")], env=clean_env(),
+                               timeout=10)
+            self.assertEqual(rc, 1)
+            self.assertIn("cannot listen for MySQL on socket %s: %s" % (target, words), err)
+        self.assertTrue(stat.S_ISSOCK(os.stat(path).st_mode))  # the live one is left alone
+        with open(plain) as f:
+            self.assertEqual(f.read(), "keep me")
 
 
 class Health(unittest.TestCase):

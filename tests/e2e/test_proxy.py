@@ -15,7 +15,7 @@ import urllib.request
 import pymysql
 
 import rawmysql as rm
-from harness import BINARY, Server, make_ca, run
+from harness import BINARY, Server, make_ca, run, socket_stage_check
 from mariadb_peer import PASSWORD, USER, MariaDB, mariadb_with_tls
 from s3peer import free_port
 
@@ -226,7 +226,9 @@ class Proxy(unittest.TestCase):
 
     def test_upstream_on_a_unix_socket(self):
         sock = os.path.join(self.db.dir, "s.sock")
-        s = self.server(upstream=sock)
+        ours = os.path.join(self.db.dir, "sp.sock")  # and clients on our own socket
+        s = self.server("--mysql-socket", ours, upstream=sock)
+        socket_stage_check(self, ours, "sk", "test@localhost")  # the upstream's USER()
         rc, out, err = self.cli(s, "select user(); use shop; create table u (id int, v text);"
                                    "insert into u select seq, repeat('x', seq % 50) "
                                    "from seq_1_to_20000; select count(*), sum(length(v)) from "

@@ -26,8 +26,8 @@ static void new_conn(void)
     conn->id = 1;
     conn->state = MYSQL_CONN_COMMAND;
     conn->caps = CLIENT_PROTOCOL_41 | CLIENT_MULTI_STATEMENTS;
-    uv_tcp_init(srv.loop, &conn->tcp);
-    conn->tcp.data = conn;
+    uv_tcp_init(srv.loop, &conn->sock.tcp);
+    conn->sock.handle.data = conn;
     list_push_back(&srv.mysql_conns, &conn->node);
     srv.n_mysql_conns++;
     snprintf(conn->peer_ip, sizeof(conn->peer_ip), "127.0.0.1");
