@@ -35,6 +35,7 @@ struct config {
     char *http_tls;
     long max_connections;
     long max_allowed_packet;
+    long max_select_memory; /* MiB one stage SELECT may hold to sort or group */
     long handshake_timeout;
     long shutdown_timeout;
     long http_max_connections;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #define MYSQL_ERRORS(X)                                                                          \
+    X(ER_OUT_OF_SORTMEMORY, 1038, "HY001", "Out of sort memory: %s")                             \
     X(ER_CON_COUNT, 1040, "08004", "Too many connections")                                       \
     X(ER_HANDSHAKE, 1043, "08S01", "Bad handshake")                                              \
     X(ER_ACCESS_DENIED, 1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)")  \

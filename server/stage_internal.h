@@ -56,6 +56,7 @@ struct list_op {
     char **batch;
     size_t nbatch;
     struct vtable_rows table;
+    size_t table_bytes; /* held by table, roughly, against max_select_memory */
     struct select_stream *stream;
     char *select_sql;
     size_t select_len;

@@ -196,7 +196,21 @@ static void list_ended(struct list_op *op)
     }
 }
 
-/* 0 to go on, 1 when no more entries are wanted (LIMIT met), -ENOMEM. */
+/* A SELECT that sorts without LIMIT, groups or aggregates holds its rows;
+ * past max_select_memory it stops with an error instead of growing. */
+static int collect_row(struct list_op *op, const char *const *vals)
+{
+    size_t bytes = STAGE_LIST_NCOLS * 2 * sizeof(char *); /* cell and owner slots */
+    for (size_t i = 0; i < STAGE_LIST_NCOLS; i++)
+        bytes += vals[i] ? strlen(vals[i]) + 1 + 16 : 0; /* with malloc's overhead */
+    op->table_bytes += bytes;
+    if (op->table_bytes > (size_t)op->c->srv->cfg->max_select_memory << 20)
+        return -E2BIG;
+    return vtable_rows_add(&op->table, vals);
+}
+
+/* 0 to go on, 1 when no more entries are wanted (LIMIT met), -ENOMEM or
+ * -E2BIG (max_select_memory). */
 static int take_entry(struct list_op *op, const struct storage_entry *e)
 {
     switch (op->purpose) {
@@ -210,7 +224,7 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
         const char *vals[STAGE_LIST_NCOLS];
         entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
         if (op->purpose == LIST_COLLECT)
-            return vtable_rows_add(&op->table, vals);
+            return collect_row(op, vals);
         int rc = select_stream_row(op->stream, vals);
         return rc < 0 ? -ENOMEM : rc;
     }
@@ -222,6 +236,16 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
         return 0;
     }
     return 0;
+}
+
+static void send_out_of_sort_memory(const struct list_op *op)
+{
+    char text[256];
+    snprintf(text, sizeof(text),
+             "the rows this SELECT on LIST_STAGE sorts, groups or aggregates need more than %ld "
+             "MiB (max_select_memory); add a LIMIT, or narrow the listing with a path or PATTERN",
+             op->c->srv->cfg->max_select_memory);
+    mysql_conn_send_err(op->c, ER_OUT_OF_SORTMEMORY, text);
 }
 
 /* A result set already begun cannot be turned into an error. */
@@ -258,6 +282,11 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
             return;
         }
         int rc = m ? take_entry(op, &e[i]) : 0;
+        if (rc == -E2BIG) {
+            send_out_of_sort_memory(op);
+            list_finish(op, -1);
+            return;
+        }
         if (rc < 0) {
             mysql_conn_close(c, "out of memory");
             list_finish(op, -1);

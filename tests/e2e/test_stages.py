@@ -422,7 +422,7 @@ class ListStageSelect(unittest.TestCase):
         self.assertEqual(db_error(err), ("UnknownStage", 2501, "Stage 'missing' does not exist."))
 
     def test_memory_stays_flat_over_many_files(self):
-        s = Server()
+        s = Server(args=["--max-select-memory", "1"])  # MiB: only held rows count
         try:
             sql(s, "CREATE STAGE many;")
             base = os.path.join(s.data_dir, "stages", "internal", "many")
@@ -446,6 +446,19 @@ class ListStageSelect(unittest.TestCase):
             # Collected, these 40,000 rows took about 12 MiB more than LIST.
             if not os.environ.get("STAGEPROXY_SANITIZED"):  # ASan's quarantine keeps freed rows
                 self.assertLess(s.peak_rss_kib() - after_list, 2048)
+            # Statements that must hold their rows stop at max_select_memory,
+            # with an error before any row, and the session goes on.
+            for held in ("SELECT name FROM LIST_STAGE(location => '@many') ORDER BY size;",
+                         "SELECT count(*), sum(size) FROM LIST_STAGE(location => '@many');",
+                         "SELECT DISTINCT size FROM LIST_STAGE(location => '@many');"):
+                rc, out, err = sql(s, held + " SELECT 'after';")
+                self.assertIn("ERROR 1038 (HY001)", err, held)
+                self.assertIn("Out of sort memory: the rows this SELECT on LIST_STAGE sorts, "
+                              "groups or aggregates need more than 1 MiB (max_select_memory)", err)
+                self.assertEqual(out, "after\nafter\n")
+            rc, out, err = sql(s, "SELECT count(*), sum(size) FROM "
+                                  "LIST_STAGE(location => '@many/dir007/');")
+            self.assertEqual((rc, out, err), (0, "count(*)\tsum(size)\n400\t800\n", ""))
         finally:
             s.close()
 
