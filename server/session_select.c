@@ -324,7 +324,7 @@ int sel_cmp_rows(const void *a, const void *b, void *arg)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void accumulate(struct evaluator *ev, struct node *n, const struct row_ctx *r)
+void sel_accumulate(struct evaluator *ev, struct node *n, const struct row_ctx *r)
 {
     if (!n)
         return;
@@ -351,7 +351,7 @@ static void accumulate(struct evaluator *ev, struct node *n, const struct row_ct
         return;
     }
     for (int i = 0; i < n->nargs; i++)
-        accumulate(ev, n->args[i], r);
+        sel_accumulate(ev, n->args[i], r);
 }
 
 bool sel_plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
@@ -520,7 +520,7 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
             first_match = rc.cells;
         if (has_agg || st->group_by) {
             for (int i = 0; i < st->nitems; i++)
-                accumulate(&ev, st->items[i].expr, &rc);
+                sel_accumulate(&ev, st->items[i].expr, &rc);
             continue;
         }
         if (!sel_emit_row(p, &ev, st, &pl, &rc, &rows[nout], nout))

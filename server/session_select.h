@@ -42,6 +42,8 @@ const char *sel_cell_text(struct evaluator *ev, struct node *e, const struct row
 bool sel_emit_row(struct parser *p, struct evaluator *ev, const struct select_stmt *st,
                   const struct out_plan *pl, const struct row_ctx *r, struct out_row *out,
                   size_t seq);
+/* Feeds one input row to the aggregates under `n`. */
+void sel_accumulate(struct evaluator *ev, struct node *n, const struct row_ctx *r);
 /* qsort_r order of ORDER BY (arg: struct sort_ctx). */
 int sel_cmp_rows(const void *a, const void *b, void *arg);
 /* The whole result: columns, rows[OFFSET .. OFFSET + LIMIT), end. */

@@ -2,8 +2,9 @@
 /* A SELECT over a table function whose rows arrive page by page
  * (LIST_STAGE). Each input row is filtered and either sent at once or,
  * with ORDER BY and LIMIT, weighed against the best OFFSET + LIMIT rows
- * kept so far in a heap; what a row allocates is given back after it.
- * Memory stays flat in the number of input rows. */
+ * kept so far in a heap; with aggregates (and no GROUP BY or DISTINCT),
+ * folded into them. What a row allocates is given back after it. Memory
+ * stays flat in the number of input rows. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "server/mysql_conn.h"
 #include "server/session.h"
 #include "server/session_select.h"
+
+#define STREAM_MAX_AGGS 16
 
 struct select_stream {
     struct arena a;
@@ -24,17 +27,41 @@ struct select_stream {
     struct out_row **heap;
     size_t nheap, keep;
     size_t seq;
+    /* aggregates: their nodes, the text of a MIN/MAX kept out of the
+     * rewound arena, and the first matching row for plain columns */
+    struct node *aggs[STREAM_MAX_AGGS];
+    char *agg_text[STREAM_MAX_AGGS];
+    int naggs;
+    char **first;
+    size_t first_n;
 };
 
-static bool streamable(const struct parser *p, const struct select_stmt *st)
+/* Collects the aggregate nodes under `n`; false when there are too many. */
+static bool find_aggs(struct select_stream *ss, struct node *n)
 {
-    if (st->ntables != 1 || p->tables[0] != p->preset || st->distinct || st->group_by ||
-        (st->norders > 0 && st->limit < 0))
-        return false;
-    for (int i = 0; i < st->nitems; i++)
-        if (ex_contains_agg(st->items[i].expr))
+    if (!n)
+        return true;
+    if (n->k == N_FUNC && n->agg) {
+        if (ss->naggs == STREAM_MAX_AGGS)
+            return false;
+        ss->aggs[ss->naggs++] = n;
+        return true;
+    }
+    for (int i = 0; i < n->nargs; i++)
+        if (!find_aggs(ss, n->args[i]))
             return false;
     return true;
+}
+
+static bool streamable(struct select_stream *ss)
+{
+    const struct select_stmt *st = &ss->st;
+    if (st->ntables != 1 || ss->p.tables[0] != ss->p.preset || st->distinct || st->group_by)
+        return false;
+    for (int i = 0; i < st->nitems; i++)
+        if (!find_aggs(ss, st->items[i].expr))
+            return false;
+    return ss->naggs > 0 || st->norders == 0 || st->limit >= 0; /* one row needs no sort */
 }
 
 int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
@@ -53,7 +80,7 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
         free(ss);
         return -1;
     }
-    if (!streamable(p, &ss->st)) {
+    if (!streamable(ss)) {
         select_stream_free(ss);
         return 0;
     }
@@ -64,7 +91,8 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
         return -1;
     }
     ss->ev = (struct evaluator){s, &ss->a, shape};
-    if (ss->st.norders > 0) {
+    ss->first_n = shape->ncols;
+    if (ss->st.norders > 0 && ss->naggs == 0) {
         uint64_t off = ss->st.offset > 0 ? (uint64_t)ss->st.offset : 0;
         uint64_t keep = off + (uint64_t)ss->st.limit;
         ss->keep = keep < off || keep > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)keep;
@@ -177,9 +205,60 @@ static void send_one(struct select_stream *ss, const struct row_ctx *rc)
     ss->sent++;
 }
 
+/* A copy of the first matching row, for the plain columns beside aggregates. */
+static int keep_first(struct select_stream *ss, const char *const *cells)
+{
+    size_t size = sizeof(char *) * ss->first_n;
+    for (size_t i = 0; i < ss->first_n; i++)
+        size += cells[i] ? strlen(cells[i]) + 1 : 0;
+    if (!(ss->first = malloc(size)))
+        return -1;
+    char *text = (char *)(ss->first + ss->first_n);
+    for (size_t i = 0; i < ss->first_n; i++) {
+        ss->first[i] = cells[i] ? strcpy(text, cells[i]) : NULL;
+        text += cells[i] ? strlen(cells[i]) + 1 : 0;
+    }
+    return 0;
+}
+
+/* Folds a matching row into the aggregates; a MIN/MAX text moves out of the
+ * arena, which is rewound after the row. */
+static int fold_row(struct select_stream *ss, const struct row_ctx *rc)
+{
+    if (!ss->first && keep_first(ss, rc->cells) < 0)
+        return -1;
+    for (int i = 0; i < ss->st.nitems; i++)
+        sel_accumulate(&ss->ev, ss->st.items[i].expr, rc);
+    for (int i = 0; i < ss->naggs; i++) {
+        struct val *v = &ss->aggs[i]->agg_val;
+        if (v->t != V_STR || v->s == ss->agg_text[i])
+            continue;
+        char *t = realloc(ss->agg_text[i], v->len + 1);
+        if (!t)
+            return -1;
+        memcpy(t, v->s, v->len);
+        t[v->len] = 0;
+        ss->agg_text[i] = t;
+        v->s = t;
+    }
+    return 0;
+}
+
 int select_stream_row(struct select_stream *ss, const char *const *cells)
 {
     const struct select_stmt *st = &ss->st;
+    if (ss->naggs > 0) {
+        struct arena_mark m = arena_mark(&ss->a);
+        struct row_ctx rc = {cells, false};
+        bool wanted = true;
+        if (st->where) {
+            struct val w = ex_eval(&ss->ev, st->where, &rc);
+            wanted = v_true(&w);
+        }
+        int rc_out = wanted ? fold_row(ss, &rc) : 0;
+        arena_rewind(&ss->a, m);
+        return rc_out;
+    }
     if (st->norders == 0 && !ss->begun) { /* sorted rows begin at the end */
         mysql_result_begin(ss->p.s->conn, ss->pl.cols, (size_t)ss->pl.n);
         ss->begun = true;
@@ -226,9 +305,23 @@ static void send_kept(struct select_stream *ss)
     free(rows);
 }
 
+/* Aggregates: one row, from the folded values and the first matching row. */
+static void send_folded(struct select_stream *ss)
+{
+    struct row_ctx rc = {(const char *const *)ss->first, true};
+    struct out_row r;
+    if (!sel_emit_row(&ss->p, &ss->ev, &ss->st, &ss->pl, &rc, &r, 0)) {
+        mysql_conn_close(ss->p.s->conn, "out of memory");
+        return;
+    }
+    sel_send_rows(ss->p.s, &ss->pl, &r, 1, &ss->st);
+}
+
 void select_stream_end(struct select_stream *ss)
 {
-    if (ss->st.norders > 0) {
+    if (ss->naggs > 0) {
+        send_folded(ss);
+    } else if (ss->st.norders > 0) {
         send_kept(ss);
     } else {
         if (!ss->begun)
@@ -250,6 +343,9 @@ void select_stream_free(struct select_stream *ss)
     for (size_t i = 0; i < ss->nheap; i++)
         free(ss->heap[i]);
     free(ss->heap);
+    for (int i = 0; i < ss->naggs; i++)
+        free(ss->agg_text[i]);
+    free(ss->first);
     px_free(&ss->p);
     arena_free(&ss->a);
     free(ss);

@@ -196,7 +196,7 @@ static void list_ended(struct list_op *op)
     }
 }
 
-/* A SELECT that sorts without LIMIT, groups or aggregates holds its rows;
+/* A SELECT that sorts without LIMIT or has DISTINCT holds its rows;
  * past max_select_memory it stops with an error instead of growing. */
 static int collect_row(struct list_op *op, const char *const *vals)
 {
@@ -242,7 +242,7 @@ static void send_out_of_sort_memory(const struct list_op *op)
 {
     char text[256];
     snprintf(text, sizeof(text),
-             "the rows this SELECT on LIST_STAGE sorts, groups or aggregates need more than %ld "
+             "the rows this SELECT on LIST_STAGE holds to sort them need more than %ld "
              "MiB (max_select_memory); add a LIMIT, or narrow the listing with a path or PATTERN",
              op->c->srv->cfg->max_select_memory);
     mysql_conn_send_err(op->c, ER_OUT_OF_SORTMEMORY, text);

@@ -406,6 +406,24 @@ class ListStageSelect(unittest.TestCase):
                     self.assertEqual(got, (desc, whole[offset:offset + limit]),
                                      base + " LIMIT %d OFFSET %d" % (limit, offset))
 
+    def test_aggregates_folded_match_the_collected_ones(self):
+        # Aggregates fold row by row as the listing pages come; with DISTINCT
+        # the same statement is collected first. Both must agree.
+        for cols in ("count(*)", "count(*), sum(size), min(size), max(size)",
+                     "min(name), max(name), max(upper(name)), count(md5)",
+                     "name, count(*) + 1, sum(size * 2) / 3", "max(last_modified) IS NOT NULL",
+                     "min(name) AS first_name"):
+            for tail in ("", " WHERE size > 20", " WHERE size > 1000", " LIMIT 0",
+                         " LIMIT 1 OFFSET 1", " WHERE name LIKE '%.csv' ORDER BY 1"):
+                base = "SELECT %s FROM LIST_STAGE(location => '@ls')" % cols
+                folded = self.fetch(base + tail)
+                collected = self.fetch(base.replace("SELECT", "SELECT DISTINCT", 1) + tail)
+                self.assertEqual(folded, collected, base + tail)
+        desc, rows = self.fetch("SELECT count(*), sum(size), min(name), max(name) "
+                                "FROM LIST_STAGE(location => '@ls') WHERE size > 20")
+        big = sorted(k for k, v in self.files.items() if v > 20)
+        self.assertEqual(rows, [(len(big), sum(self.files[k] for k in big), big[0], big[-1])])
+
     def test_path_and_pattern_with_where(self):
         desc, rows = self.fetch("SELECT name FROM LIST_STAGE(location => '@ls/d1/', "
                                 "pattern => '.*[.]csv') WHERE size > 0 LIMIT 3")
@@ -449,16 +467,21 @@ class ListStageSelect(unittest.TestCase):
             # Statements that must hold their rows stop at max_select_memory,
             # with an error before any row, and the session goes on.
             for held in ("SELECT name FROM LIST_STAGE(location => '@many') ORDER BY size;",
-                         "SELECT count(*), sum(size) FROM LIST_STAGE(location => '@many');",
                          "SELECT DISTINCT size FROM LIST_STAGE(location => '@many');"):
                 rc, out, err = sql(s, held + " SELECT 'after';")
                 self.assertIn("ERROR 1038 (HY001)", err, held)
-                self.assertIn("Out of sort memory: the rows this SELECT on LIST_STAGE sorts, "
-                              "groups or aggregates need more than 1 MiB (max_select_memory)", err)
+                self.assertIn("Out of sort memory: the rows this SELECT on LIST_STAGE holds to "
+                              "sort them need more than 1 MiB (max_select_memory)", err)
                 self.assertEqual(out, "after\nafter\n")
             rc, out, err = sql(s, "SELECT count(*), sum(size) FROM "
                                   "LIST_STAGE(location => '@many/dir007/');")
             self.assertEqual((rc, out, err), (0, "count(*)\tsum(size)\n400\t800\n", ""))
+            # Aggregates without GROUP BY fold as the listing goes: no cap.
+            rc, out, err = sql(s, "SELECT count(*), sum(size), min(name), max(name), max(size), "
+                                  "count(md5) FROM LIST_STAGE(location => '@many') ORDER BY 1;")
+            self.assertEqual((rc, err), (0, ""))
+            self.assertEqual(out.splitlines()[1], "40000\t80000\tdir000/file000.csv\t"
+                                                  "dir099/file399.csv\t4\t0")
         finally:
             s.close()
 

@@ -47,12 +47,14 @@ class Valgrind(unittest.TestCase):
                                 "list_stage(location => '@vg') order by name desc; select upper(name) "
                                 "from list_stage(location => '@vg') where size > 0 limit 1; "
                                 "select name from list_stage(location => '@vg') order by name desc "
-                                "limit 1; "
+                                "limit 1; select count(*), min(name), max(upper(name)) from "
+                                "list_stage(location => '@vg'); "
                                 "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
             self.assertIn("d/b.csv", out)
             self.assertIn("A.CSV", out)
+            self.assertIn("2\ta.csv\tD/B.CSV", out)  # aggregates folded as the listing went
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "select nope from list_stage(location => '@~')"], timeout=120)
             self.assertIn("Unknown column 'nope'", err)
