@@ -32,8 +32,7 @@ struct select_stream {
     struct node *aggs[STREAM_MAX_AGGS];
     char *agg_text[STREAM_MAX_AGGS];
     int naggs;
-    char **first;
-    size_t first_n;
+    struct out_row *first; /* cells only */
 };
 
 /* Collects the aggregate nodes under `n`; false when there are too many. */
@@ -91,7 +90,6 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
         return -1;
     }
     ss->ev = (struct evaluator){s, &ss->a, shape};
-    ss->first_n = shape->ncols;
     if (ss->st.norders > 0 && ss->naggs == 0) {
         uint64_t off = ss->st.offset > 0 ? (uint64_t)ss->st.offset : 0;
         uint64_t keep = off + (uint64_t)ss->st.limit;
@@ -205,28 +203,15 @@ static void send_one(struct select_stream *ss, const struct row_ctx *rc)
     ss->sent++;
 }
 
-/* A copy of the first matching row, for the plain columns beside aggregates. */
-static int keep_first(struct select_stream *ss, const char *const *cells)
-{
-    size_t size = sizeof(char *) * ss->first_n;
-    for (size_t i = 0; i < ss->first_n; i++)
-        size += cells[i] ? strlen(cells[i]) + 1 : 0;
-    if (!(ss->first = malloc(size)))
-        return -1;
-    char *text = (char *)(ss->first + ss->first_n);
-    for (size_t i = 0; i < ss->first_n; i++) {
-        ss->first[i] = cells[i] ? strcpy(text, cells[i]) : NULL;
-        text += cells[i] ? strlen(cells[i]) + 1 : 0;
-    }
-    return 0;
-}
-
 /* Folds a matching row into the aggregates; a MIN/MAX text moves out of the
  * arena, which is rewound after the row. */
 static int fold_row(struct select_stream *ss, const struct row_ctx *rc)
 {
-    if (!ss->first && keep_first(ss, rc->cells) < 0)
-        return -1;
+    if (!ss->first) { /* the first matching row, for plain columns beside aggregates */
+        struct out_row row = {.cells = (const char **)rc->cells};
+        if (!(ss->first = copy_row(&row, (int)ss->ev.table->ncols, 0)))
+            return -1;
+    }
     for (int i = 0; i < ss->st.nitems; i++)
         sel_accumulate(&ss->ev, ss->st.items[i].expr, rc);
     for (int i = 0; i < ss->naggs; i++) {
@@ -247,23 +232,12 @@ static int fold_row(struct select_stream *ss, const struct row_ctx *rc)
 int select_stream_row(struct select_stream *ss, const char *const *cells)
 {
     const struct select_stmt *st = &ss->st;
-    if (ss->naggs > 0) {
-        struct arena_mark m = arena_mark(&ss->a);
-        struct row_ctx rc = {cells, false};
-        bool wanted = true;
-        if (st->where) {
-            struct val w = ex_eval(&ss->ev, st->where, &rc);
-            wanted = v_true(&w);
-        }
-        int rc_out = wanted ? fold_row(ss, &rc) : 0;
-        arena_rewind(&ss->a, m);
-        return rc_out;
-    }
-    if (st->norders == 0 && !ss->begun) { /* sorted rows begin at the end */
+    bool as_they_come = st->norders == 0 && ss->naggs == 0; /* else all go out at the end */
+    if (as_they_come && !ss->begun) {
         mysql_result_begin(ss->p.s->conn, ss->pl.cols, (size_t)ss->pl.n);
         ss->begun = true;
     }
-    if (st->norders == 0 && st->limit >= 0 && ss->sent >= st->limit)
+    if (as_they_come && st->limit >= 0 && ss->sent >= st->limit)
         return 1;
     struct arena_mark m = arena_mark(&ss->a);
     struct row_ctx rc = {cells, false};
@@ -273,7 +247,9 @@ int select_stream_row(struct select_stream *ss, const char *const *cells)
         struct val w = ex_eval(&ss->ev, st->where, &rc);
         wanted = v_true(&w);
     }
-    if (wanted && st->norders > 0) {
+    if (wanted && ss->naggs > 0) {
+        rc_out = fold_row(ss, &rc);
+    } else if (wanted && st->norders > 0) {
         struct out_row r;
         if (!sel_emit_row(&ss->p, &ss->ev, st, &ss->pl, &rc, &r, ss->seq++) ||
             weigh_row(ss, &r) < 0)
@@ -308,7 +284,7 @@ static void send_kept(struct select_stream *ss)
 /* Aggregates: one row, from the folded values and the first matching row. */
 static void send_folded(struct select_stream *ss)
 {
-    struct row_ctx rc = {(const char *const *)ss->first, true};
+    struct row_ctx rc = {ss->first ? ss->first->cells : NULL, true};
     struct out_row r;
     if (!sel_emit_row(&ss->p, &ss->ev, &ss->st, &ss->pl, &rc, &r, 0)) {
         mysql_conn_close(ss->p.s->conn, "out of memory");
