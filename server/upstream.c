@@ -277,14 +277,9 @@ static void timeout_cb(uv_timer_t *t)
 
 static void connect_failed(struct upstream *up, int status)
 {
-    const char *addr = up->client ? up->client->srv->cfg->upstream : "?";
-    if (up->sock.handle.type == UV_NAMED_PIPE)
-        upstream_fail(up, 1105, "HY000",
-                      "Can't connect to the upstream MySQL server through socket '%s' (%s)", addr,
-                      uv_strerror(status));
-    else
-        upstream_fail(up, 1105, "HY000", "Can't connect to the upstream MySQL server on '%s' (%s)",
-                      addr, uv_strerror(status));
+    upstream_fail(up, 1105, "HY000", "Can't connect to the upstream MySQL server %s '%s' (%s)",
+                  up->sock.handle.type == UV_NAMED_PIPE ? "through socket" : "on",
+                  up->client ? up->client->srv->cfg->upstream : "?", uv_strerror(status));
 }
 
 static void connect_cb(uv_connect_t *req, int status)
