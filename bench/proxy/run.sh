@@ -5,6 +5,9 @@
 # each relay once with a TCP upstream and once with MariaDB's unix socket.
 # Reports median queries/s and p95 latency of RUNS rounds, the ratios, and
 # where the CPU went per query (client, MariaDB, relay, idle).
+# With PROXY_TWO_PROCESSES=1 it also runs two stageproxy processes with
+# sysbench's connections spread over both, a stand-in for a second loop
+# thread that estimates what one would gain.
 # Usage: bench/proxy/run.sh [RUNS] [SECONDS]    # defaults 3 and 10
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,8 +17,8 @@ SECS=${2:-10}
 command -v sysbench >/dev/null && command -v socat >/dev/null && command -v mariadbd >/dev/null ||
     scripts/setup.sh deps >/dev/null
 [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
-DB_PID= SP_PID= SPS_PID= SOCAT_PID= SOCATS_PID=
-bench_work proxy DB_PID SP_PID SPS_PID SOCAT_PID SOCATS_PID
+DB_PID= SP_PID= SPS_PID= SP2_PID= SOCAT_PID= SOCATS_PID=
+bench_work proxy DB_PID SP_PID SPS_PID SP2_PID SOCAT_PID SOCATS_PID
 
 start_mariadb --innodb-buffer-pool-size=256M --max-connections=200
 
@@ -24,8 +27,20 @@ declare -A port pid
 sp_start "$WORK/sps" --upstream "$WORK/db.sock" "${upstream_flags[@]}"
 SPS_PID=$SP_PID SP_PID=
 port[stageproxy-socket]=$SP_MYSQL pid[stageproxy-socket]=$SPS_PID
+TARGETS="direct stageproxy stageproxy-socket socat socat-socket"
+LABELS="direct q/s (p95 ms)|stageproxy|stageproxy, socket upstream|socat|socat, socket upstream"
+if [ "${PROXY_TWO_PROCESSES:-0}" = 1 ]; then
+    sp_start "$WORK/sp2" --upstream "127.0.0.1:$DB_PORT" "${upstream_flags[@]}"
+    SP2_PID=$SP_PID SP_PID=
+    port[stageproxy-two]=$SP_MYSQL pid[stageproxy-two]=$SP2_PID
+    TARGETS+=" stageproxy-two" LABELS+="|two stageproxy processes"
+fi
 sp_start "$WORK/sp" --upstream "127.0.0.1:$DB_PORT" "${upstream_flags[@]}"
 port[stageproxy]=$SP_MYSQL pid[stageproxy]=$SP_PID
+if [ -n "$SP2_PID" ]; then
+    # sysbench spreads its connections over the listed ports in turn
+    port[stageproxy-two]="$SP_MYSQL,${port[stageproxy-two]}" pid[stageproxy-two]+=" $SP_PID"
+fi
 
 port[socat]=$(free_port)
 socat "TCP-LISTEN:${port[socat]},bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$DB_PORT,nodelay" &
@@ -35,7 +50,6 @@ socat "TCP-LISTEN:${port[socat-socket]},bind=127.0.0.1,reuseaddr,fork,nodelay" "
 SOCATS_PID=$! pid[socat-socket]=$!
 port[direct]=$DB_PORT pid[direct]=
 sleep 0.3
-TARGETS="direct stageproxy stageproxy-socket socat socat-socket"
 
 sb() { # TARGET TEST THREADS [sysbench args...]
     local user=test pw=testpass
@@ -44,8 +58,12 @@ sb() { # TARGET TEST THREADS [sysbench args...]
         --mysql-password="$pw" --mysql-db=sbtest --tables=4 --table-size=100000 --threads="$3" "${@:4}"
 }
 
-# CPU time in clock ticks of a process (socat's children counted once reaped)
-ticks() { if [ -n "$1" ]; then awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; else echo 0; fi; }
+# CPU time in clock ticks of the processes PIDS (socat's children counted once reaped)
+ticks() {
+    local p t=0
+    for p in $1; do t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat"))); done
+    echo $t
+}
 # machine-wide busy and idle ticks
 machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
 TICK_US=$(python3 -c 'import os; print(1000000 / os.sysconf("SC_CLK_TCK"))')
@@ -87,8 +105,8 @@ done
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 cell() { echo "$(med "${qps[$1 $2 $3]}") ($(med "${p95[$1 $2 $3]}"))"; }
 q() { med "${qps[$1 $2 $3]}"; }
-echo "| test | threads | direct q/s (p95 ms) | stageproxy | stageproxy, socket upstream | socat | socat, socket upstream |"
-echo "|---|---|---|---|---|---|---|"
+header() { echo "| test | threads | ${LABELS//|/ | } |" && echo "|---|---|$(sed 's/[^|]*|/---|/g' <<<"$LABELS|")"; }
+header
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
         row="| $test | $threads |"
@@ -97,21 +115,28 @@ for test in oltp_point_select oltp_read_only; do
     done
 done
 echo
-echo "| test | threads | stageproxy / socat | stageproxy / direct | stageproxy, socket / socat | stageproxy, socket / socat, socket | stageproxy, socket / direct |"
-echo "|---|---|---|---|---|---|---|"
+LABELS="stageproxy / socat|stageproxy / direct|stageproxy, socket / socat|stageproxy, socket / socat, socket|stageproxy, socket / direct"
+[ -z "$SP2_PID" ] || LABELS+="|two processes / socat|two processes / direct"
+header
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
         d=$(q "$test" "$threads" direct) s=$(q "$test" "$threads" stageproxy)
         ss=$(q "$test" "$threads" stageproxy-socket) x=$(q "$test" "$threads" socat)
         xs=$(q "$test" "$threads" socat-socket)
-        echo "| $test | $threads | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(ratio "$ss" "$x") | $(ratio "$ss" "$xs") | $(ratio "$ss" "$d") |"
+        row="| $test | $threads | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(ratio "$ss" "$x") | $(ratio "$ss" "$xs") | $(ratio "$ss" "$d") |"
+        if [ -n "$SP2_PID" ]; then
+            s2=$(q "$test" "$threads" stageproxy-two)
+            row+=" $(ratio "$s2" "$x") | $(ratio "$s2" "$d") |"
+        fi
+        echo "$row"
     done
 done
 echo
 echo "CPU µs per query, medians: client and the rest / MariaDB / relay / idle (2 cores)"
 echo
-echo "| test | threads | direct | stageproxy | stageproxy, socket upstream | socat | socat, socket upstream |"
-echo "|---|---|---|---|---|---|---|"
+LABELS="direct|stageproxy|stageproxy, socket upstream|socat|socat, socket upstream"
+[ -z "$SP2_PID" ] || LABELS+="|two stageproxy processes"
+header
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
         row="| $test | $threads |"
