@@ -15,6 +15,7 @@
     X(ER_BAD_DB, 1049, "42000", "Unknown database '%s'")                                         \
     X(ER_SERVER_SHUTDOWN, 1053, "08S01", "Server shutdown in progress")                          \
     X(ER_BAD_FIELD, 1054, "42S22", "Unknown column '%s' in '%s'")                                \
+    X(ER_WRONG_GROUP_FIELD, 1056, "42000", "Can't group on '%s'")                                \
     X(ER_PARSE, 1064, "42000",                                                                   \
       "You have an error in your SQL syntax; check the manual that corresponds to your MySQL "   \
       "server version for the right syntax to use near '%s' at line %d")                         \
@@ -24,6 +25,7 @@
     X(ER_KILL_DENIED, 1095, "HY000", "You are not owner of thread %lu")                          \
     X(ER_NO_TABLES_USED, 1096, "HY000", "No tables used")                                        \
     X(ER_UNKNOWN, 1105, "HY000", "%s")                                                           \
+    X(ER_INVALID_GROUP_FUNC_USE, 1111, "HY000", "Invalid use of group function")                 \
     X(ER_UNKNOWN_CHARACTER_SET, 1115, "42000", "Unknown character set: '%s'")                    \
     X(ER_NO_SUCH_TABLE, 1146, "42S02", "Table '%s.%s' doesn't exist")                            \
     X(ER_NET_PACKET_TOO_LARGE, 1153, "08S01",                                                    \

@@ -48,10 +48,11 @@ int eval_select_with_table(struct session *s, const char *sql, size_t len, const
                            struct vtable_rows *rows);
 
 /* A SELECT over a table function whose rows arrive page by page
- * (LIST_STAGE). When each output row needs only its input row (one table;
- * no DISTINCT, GROUP BY or aggregate), rows are filtered and sent as they
- * come and LIMIT ends it early; with ORDER BY and LIMIT only the best
- * OFFSET + LIMIT rows are kept. Either way memory stays flat.
+ * (LIST_STAGE). When each output row needs only its input row (one table,
+ * no DISTINCT), rows are filtered and sent as they come and LIMIT ends it
+ * early; with ORDER BY and LIMIT only the best OFFSET + LIMIT rows are
+ * kept; aggregates and GROUP BY keep one state per group. Either way
+ * memory stays flat in the number of rows.
  * select_stream_open: 1 with *out set; 0 when the statement needs every
  * row first (use eval_select_with_table); -1 after sending an error.
  * `shape` gives the columns; its rows are not read. */
@@ -59,7 +60,8 @@ struct select_stream;
 int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
                        struct vtable_rows *shape, struct select_stream **out);
 /* One input row. 1 once LIMIT is reached (no more rows wanted), 0 to go
- * on, -1 when out of memory. Unsorted results begin with the first row. */
+ * on, -ENOMEM, or -E2BIG when the groups outgrow max_select_memory.
+ * Unsorted results begin with the first row. */
 int select_stream_row(struct select_stream *ss, const char *const *cells);
 /* Whether the result set has begun (an error can no longer replace it). */
 bool select_stream_begun(const struct select_stream *ss);

@@ -133,7 +133,8 @@ struct node {
     struct node **args;
     int nargs;
     int col;
-    int agg; /* 0, or which aggregate: 'c' count, 'C' count(*), 'n' min, 'x' max, 's' sum */
+    int agg; /* 0, or which aggregate: 'c' count, 'C' count(*), 'n' min, 'x' max, 's' sum,
+              * 'a' avg */
     int64_t agg_count;
     struct val agg_val;
     bool has_else;
@@ -152,6 +153,9 @@ struct order_item {
     bool desc;
 };
 
+/* GROUP BY and ORDER BY terms */
+#define SEL_MAX_TERMS 16
+
 struct table_ref {
     const char *schema;
     const char *name;
@@ -166,9 +170,11 @@ struct select_stmt {
     struct table_ref tables[8];
     int ntables;
     struct node *where;
-    bool group_by;
+    struct order_item groups[SEL_MAX_TERMS]; /* GROUP BY: MariaDB sorts by these too */
+    int ngroups;
+    struct node *having;
     bool distinct;
-    struct order_item orders[16];
+    struct order_item orders[SEL_MAX_TERMS];
     int norders;
     int64_t limit, offset;
     bool has_agg;

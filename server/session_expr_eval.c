@@ -16,6 +16,7 @@
 #include "server/process.h"
 #include "server/session.h"
 #include "server/session_expr.h"
+#include "server/session_string.h"
 #include "server/session_time.h"
 
 /* ---- evaluation ---- */
@@ -313,6 +314,30 @@ static struct val fn_case_conv(struct evaluator *ev, struct node *n, struct val 
     return v_str(s, t.len);
 }
 
+/* SUBSTRING, SUBSTR, MID, LEFT, RIGHT, SUBSTRING_INDEX: a slice of the
+ * first argument's text; NULL when any argument is. */
+static struct val fn_slice(struct evaluator *ev, const struct node *n, struct val *args)
+{
+    for (int i = 0; i < n->nargs; i++)
+        if (args[i].t == V_NULL)
+            return v_null();
+    struct val t = ex_to_text(ev, &args[0]);
+    int64_t k = (int64_t)v_num(&args[n->nargs - 1]);
+    struct str_slice sl;
+    if (fname(n, "LEFT")) {
+        sl = str_left(t.s, t.len, k);
+    } else if (fname(n, "RIGHT")) {
+        sl = str_right(t.s, t.len, k);
+    } else if (fname(n, "SUBSTRING_INDEX")) {
+        struct val d = ex_to_text(ev, &args[1]);
+        sl = str_substring_index(t.s, t.len, d.s, d.len, k);
+    } else {
+        sl = str_substring(t.s, t.len, (int64_t)v_num(&args[1]), n->nargs == 3, k);
+    }
+    char *out = arena_strndup(ev->a, t.s + sl.off, sl.len);
+    return out ? v_str(out, sl.len) : v_null();
+}
+
 static const struct func_def functions[] = {
     {"VERSION", 0, 0, MYSQL_TYPE_VAR_STRING},
     {"DATABASE", 0, 0, MYSQL_TYPE_VAR_STRING},
@@ -357,7 +382,14 @@ static const struct func_def functions[] = {
     {"COUNT", 1, 1, MYSQL_TYPE_LONGLONG},
     {"MIN", 1, 1, 0},
     {"MAX", 1, 1, 0},
+    {"SUBSTRING", 2, 3, MYSQL_TYPE_VAR_STRING},
+    {"SUBSTR", 2, 3, MYSQL_TYPE_VAR_STRING},
+    {"MID", 3, 3, MYSQL_TYPE_VAR_STRING},
+    {"LEFT", 2, 2, MYSQL_TYPE_VAR_STRING},
+    {"RIGHT", 2, 2, MYSQL_TYPE_VAR_STRING},
+    {"SUBSTRING_INDEX", 3, 3, MYSQL_TYPE_VAR_STRING},
     {"SUM", 1, 1, MYSQL_TYPE_NEWDECIMAL},
+    {"AVG", 1, 1, MYSQL_TYPE_NEWDECIMAL},
 };
 
 const struct func_def *ex_find_function(const char *name)
@@ -368,10 +400,24 @@ const struct func_def *ex_find_function(const char *name)
     return NULL;
 }
 
+/* A DECIMAL with 4 more decimals than its input, as MariaDB's
+ * div_precision_increment gives; NULL over no value. */
+static struct val avg_value(struct evaluator *ev, const struct node *n)
+{
+    if (n->agg_count == 0)
+        return v_null();
+    struct val v = {.t = V_DOUBLE, .d = n->agg_val.d / (double)n->agg_count};
+    v.s = arena_printf(ev->a, "%.4f", v.d);
+    v.len = v.s ? strlen(v.s) : 0;
+    return v.s ? v : v_null();
+}
+
 static struct val eval_func(struct evaluator *ev, struct node *n, const struct row_ctx *r)
 {
     struct session *s = ev->s;
     struct val args[32];
+    if (n->agg == 'a')
+        return avg_value(ev, n);
     if (n->agg)
         return n->agg == 'C' || n->agg == 'c' ? v_int(n->agg_count) : n->agg_val;
     /* IF/IFNULL/COALESCE evaluate lazily, the rest eagerly */
@@ -413,6 +459,9 @@ static struct val eval_func(struct evaluator *ev, struct node *n, const struct r
         return fn_string(ev, n, args);
     if (fname(n, "UPPER") || fname(n, "LOWER") || fname(n, "UCASE") || fname(n, "LCASE"))
         return fn_case_conv(ev, n, args);
+    if (fname(n, "SUBSTRING") || fname(n, "SUBSTR") || fname(n, "MID") || fname(n, "LEFT") ||
+        fname(n, "RIGHT") || fname(n, "SUBSTRING_INDEX"))
+        return fn_slice(ev, n, args);
     if (fname(n, "LENGTH") || fname(n, "CHAR_LENGTH")) {
         if (args[0].t == V_NULL)
             return v_null();
@@ -631,6 +680,7 @@ static const struct {
     uint16_t flags;
 } binary_types[] = {
     {MYSQL_TYPE_LONGLONG, 21, 0, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
+    {MYSQL_TYPE_LONG, 1, 0, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM}, /* truth values */
     {MYSQL_TYPE_DOUBLE, 23, 31, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
     {MYSQL_TYPE_NEWDECIMAL, 23, 31, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
     {MYSQL_TYPE_DATETIME, 19, 0, MYSQL_FLAG_BINARY},
@@ -688,6 +738,8 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
         const struct func_def *f = ex_find_function(n->name);
         if (f && f->type) {
             struct mysql_column c = ex_typed(NULL, f->type);
+            if (n->agg == 'a')
+                c.decimals = 4;
             if (f->type == MYSQL_TYPE_LONGLONG && fname(n, "CONNECTION_ID"))
                 c.flags |= MYSQL_FLAG_UNSIGNED | MYSQL_FLAG_NOT_NULL;
             return c;
@@ -703,15 +755,16 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
         if (n->op >= OP_ADD) {
             struct mysql_column a = ex_column_for(s, n->args[0], t),
                                 b = ex_column_for(s, n->args[1], t);
-            bool ints =
-                a.type == MYSQL_TYPE_LONGLONG && b.type == MYSQL_TYPE_LONGLONG && n->op != OP_DIV;
+            bool ints = (a.type == MYSQL_TYPE_LONGLONG || a.type == MYSQL_TYPE_LONG) &&
+                        (b.type == MYSQL_TYPE_LONGLONG || b.type == MYSQL_TYPE_LONG) &&
+                        n->op != OP_DIV;
             return ex_typed(NULL, ints ? MYSQL_TYPE_LONGLONG : MYSQL_TYPE_NEWDECIMAL);
         }
-        return ex_typed(NULL, MYSQL_TYPE_LONGLONG);
+        return ex_typed(NULL, MYSQL_TYPE_LONG);
     case N_CASE:
         return n->nargs > 2 ? ex_column_for(s, n->args[2], t)
                             : ex_typed(NULL, MYSQL_TYPE_VAR_STRING);
-    default:
-        return ex_typed(NULL, MYSQL_TYPE_LONGLONG);
+    default: /* NOT, IS, LIKE, IN, BETWEEN: truth values, as comparisons */
+        return ex_typed(NULL, MYSQL_TYPE_LONG);
     }
 }

@@ -218,7 +218,7 @@ bool px_parse_args(struct parser *p, struct node *n)
     return true;
 }
 
-static const char *const aggregates[] = {"COUNT", "MIN", "MAX", "SUM", NULL};
+static const char *const aggregates[] = {"COUNT", "MIN", "MAX", "SUM", "AVG", NULL};
 
 static struct node *parse_function(struct parser *p, const struct sql_token *name)
 {
@@ -231,7 +231,7 @@ static struct node *parse_function(struct parser *p, const struct sql_token *nam
     p->pos += 2; /* the name and '(' */
     for (int i = 0; aggregates[i]; i++) {
         if (strcasecmp(n->name, aggregates[i]) == 0) {
-            n->agg = "cnxs"[i];
+            n->agg = "cnxsa"[i];
             if (p->stmt)
                 p->stmt->has_agg = true;
         }

@@ -175,6 +175,27 @@ static bool parse_limit(struct parser *p, struct select_stmt *st)
     return !px_accept(p, "OFFSET") || take_count(p, &st->offset);
 }
 
+/* BY term [ASC|DESC], ... of GROUP BY and ORDER BY, after their first word. */
+static bool parse_terms(struct parser *p, struct order_item *terms, int *n, const char *clause)
+{
+    if (!px_accept(p, "BY"))
+        return px_syntax_error(p), false;
+    do {
+        if (*n == SEL_MAX_TERMS) {
+            char what[48];
+            snprintf(what, sizeof(what), "more than %d %s terms", SEL_MAX_TERMS, clause);
+            return fail(p, ER_NOT_SUPPORTED_YET, what), false;
+        }
+        struct order_item *o = &terms[(*n)++];
+        if (!(o->expr = px_parse_expr(p)))
+            return false;
+        o->desc = px_accept(p, "DESC");
+        if (!o->desc)
+            px_accept(p, "ASC");
+    } while (px_accept_op(p, ","));
+    return true;
+}
+
 bool sel_parse_select(struct parser *p, struct select_stmt *st)
 {
     st->limit = -1;
@@ -203,37 +224,17 @@ bool sel_parse_select(struct parser *p, struct select_stmt *st)
         return false;
     if (px_accept(p, "WHERE") && !(st->where = px_parse_expr(p)))
         return false;
-    if (px_accept(p, "GROUP")) {
-        struct node tmp = {0};
-        if (!px_accept(p, "BY"))
-            return px_syntax_error(p), false;
-        st->group_by = true;
-        do {
-            if (!px_parse_expr(p))
-                return false;
-            if (!px_accept(p, "ASC"))
-                px_accept(p, "DESC");
-        } while (px_accept_op(p, ","));
-        (void)tmp;
-    }
-    if (px_accept(p, "HAVING")) {
-        fail(p, ER_NOT_SUPPORTED_YET, "HAVING in stage-only mode");
+    if (px_accept(p, "GROUP") && !parse_terms(p, st->groups, &st->ngroups, "GROUP BY"))
         return false;
-    }
-    if (px_accept(p, "ORDER")) {
-        if (!px_accept(p, "BY"))
+    if (px_accept(p, "WITH")) {
+        if (!px_accept(p, "ROLLUP"))
             return px_syntax_error(p), false;
-        do {
-            if (st->norders == 16)
-                return fail(p, ER_NOT_SUPPORTED_YET, "more than 16 ORDER BY terms"), false;
-            struct order_item *o = &st->orders[st->norders++];
-            if (!(o->expr = px_parse_expr(p)))
-                return false;
-            o->desc = px_accept(p, "DESC");
-            if (!o->desc)
-                px_accept(p, "ASC");
-        } while (px_accept_op(p, ","));
+        return fail(p, ER_NOT_SUPPORTED_YET, "WITH ROLLUP in stage-only mode"), false;
     }
+    if (px_accept(p, "HAVING") && !(st->having = px_parse_expr(p)))
+        return false;
+    if (px_accept(p, "ORDER") && !parse_terms(p, st->orders, &st->norders, "ORDER BY"))
+        return false;
     if (px_accept(p, "LIMIT") && !parse_limit(p, st))
         return false;
     if (px_accept(p, "FOR")) {
@@ -338,9 +339,10 @@ void sel_accumulate(struct evaluator *ev, struct node *n, const struct row_ctx *
             return;
         if (n->agg == 'c') {
             n->agg_count++;
-        } else if (n->agg == 's') {
+        } else if (n->agg == 's' || n->agg == 'a') {
             double sum = (n->agg_val.t == V_NULL ? 0 : n->agg_val.d) + v_num(&v);
             n->agg_val = (struct val){.t = V_DOUBLE, .d = sum};
+            n->agg_count += n->agg == 'a';
         } else {
             int c = n->agg_val.t == V_NULL ? 0 : ex_compare(&v, &n->agg_val);
             if (n->agg_val.t == V_NULL || (n->agg == 'n' ? c < 0 : c > 0)) {
@@ -354,8 +356,8 @@ void sel_accumulate(struct evaluator *ev, struct node *n, const struct row_ctx *
         sel_accumulate(ev, n->args[i], r);
 }
 
-bool sel_plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
-                      struct out_plan *pl)
+static bool sel_plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                             struct out_plan *pl)
 {
     int cap = 0;
     for (int i = 0; i < st->nitems; i++)
@@ -405,7 +407,7 @@ bool sel_plan_outputs(struct parser *p, struct select_stmt *st, const struct vta
     return true;
 }
 
-bool sel_resolve_items(struct parser *p, struct select_stmt *st, const struct vtable_rows *t)
+static bool resolve_items(struct parser *p, struct select_stmt *st, const struct vtable_rows *t)
 {
     struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "field list"};
     for (int i = 0; i < st->nitems; i++)
@@ -416,14 +418,143 @@ bool sel_resolve_items(struct parser *p, struct select_stmt *st, const struct vt
 }
 
 /* ORDER BY terms that do not name an output column read the input row. */
-bool sel_resolve_orders(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
-                        const struct out_plan *pl)
+static bool resolve_orders(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                           const struct out_plan *pl)
 {
     struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "order clause"};
     for (int i = 0; i < st->norders; i++)
         if (pl->order_out[i] < 0 && !ex_resolve(&rs, st->orders[i].expr))
             return false;
     return true;
+}
+
+static bool table_has_column(const struct vtable_rows *t, const char *name)
+{
+    for (size_t i = 0; t && i < t->ncols; i++)
+        if (strcasecmp(t->cols[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The output column an alias names, or -1. */
+static int output_named(const struct out_plan *pl, const char *name)
+{
+    for (int c = 0; c < pl->n; c++)
+        if (strcasecmp(pl->cols[c].name, name) == 0)
+            return c;
+    return -1;
+}
+
+/* The expression of output column `i`; a table column of a '*' gets a
+ * node of its own. */
+static struct node *output_expr(struct parser *p, const struct vtable_rows *t,
+                                const struct out_plan *pl, int i)
+{
+    if (pl->exprs[i])
+        return pl->exprs[i];
+    struct node *n = arena_alloc(p->a, sizeof(*n));
+    if (!n)
+        return NULL;
+    memset(n, 0, sizeof(*n));
+    n->k = N_COL;
+    n->col = pl->table_col[i];
+    n->name = t->cols[n->col].name;
+    n->name_len = strlen(n->name);
+    return n;
+}
+
+/* A GROUP BY term: a position in the select list, a column of the table,
+ * else an alias of the select list (MySQL's order of lookup). */
+static bool resolve_group(struct resolver *rs, const struct out_plan *pl, struct order_item *g)
+{
+    struct parser *p = rs->p;
+    struct node *e = g->expr;
+    int out = -1;
+    if (e->k == N_LIT && e->lit.t == V_INT) {
+        if (e->lit.i < 1 || e->lit.i > pl->n) {
+            char what[24];
+            snprintf(what, sizeof(what), "%" PRId64, e->lit.i);
+            px_fail(p, ER_BAD_FIELD, what, "group statement");
+            return false;
+        }
+        out = (int)e->lit.i - 1;
+    } else if (e->k == N_COL && !e->qual && !table_has_column(rs->table, e->name)) {
+        out = output_named(pl, e->name);
+    }
+    if (out >= 0 && !(g->expr = output_expr(p, rs->table, pl, out)))
+        return false;
+    if (out < 0 && !ex_resolve(rs, e))
+        return false;
+    if (ex_contains_agg(g->expr)) {
+        fail(p, ER_WRONG_GROUP_FIELD, out >= 0 ? pl->cols[out].name : px_label(p, e));
+        return false;
+    }
+    return true;
+}
+
+/* HAVING may name aliases of the select list (MySQL's extension): they
+ * stand for their expressions; a table column of that name wins. */
+static struct node *having_aliases(struct parser *p, const struct vtable_rows *t,
+                                   const struct out_plan *pl, struct node *n)
+{
+    if (!n)
+        return NULL;
+    int out =
+        n->k == N_COL && !n->qual && !table_has_column(t, n->name) ? output_named(pl, n->name) : -1;
+    struct node *e = out >= 0 ? output_expr(p, t, pl, out) : NULL;
+    if (e)
+        return e;
+    for (int i = 0; i < n->nargs; i++)
+        n->args[i] = having_aliases(p, t, pl, n->args[i]);
+    return n;
+}
+
+/* An aggregate inside an aggregate's argument. */
+static bool agg_nested(const struct node *n)
+{
+    if (!n)
+        return false;
+    for (int i = 0; i < n->nargs; i++)
+        if (n->k == N_FUNC && n->agg ? ex_contains_agg(n->args[i]) : agg_nested(n->args[i]))
+            return true;
+    return false;
+}
+
+static bool resolve_grouping(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                             const struct out_plan *pl)
+{
+    bool misplaced = ex_contains_agg(st->where) || agg_nested(st->having);
+    for (int i = 0; i < st->nitems; i++)
+        misplaced |= agg_nested(st->items[i].expr);
+    for (int i = 0; i < st->norders; i++)
+        misplaced |= agg_nested(st->orders[i].expr);
+    if (misplaced) {
+        px_fail(p, ER_INVALID_GROUP_FUNC_USE);
+        return false;
+    }
+    struct resolver rs = {p, t, st->ntables ? &st->tables[0] : NULL, "group statement"};
+    for (int i = 0; i < st->ngroups; i++)
+        if (!resolve_group(&rs, pl, &st->groups[i]))
+            return false;
+    rs.clause = "having clause";
+    st->having = having_aliases(p, t, pl, st->having);
+    return !p->a->oom && ex_resolve(&rs, st->having);
+}
+
+bool sel_prepare(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                 struct out_plan *pl)
+{
+    return resolve_items(p, st, t) && sel_plan_outputs(p, st, t, pl) &&
+           resolve_orders(p, st, t, pl) && resolve_grouping(p, st, t, pl);
+}
+
+bool sel_row_matches(struct evaluator *ev, const struct select_stmt *st, const struct row_ctx *r)
+{
+    struct val v;
+    if (st->where && (v = ex_eval(ev, st->where, r), !v_true(&v)))
+        return false;
+    /* without groups, HAVING filters the rows as WHERE does */
+    return !st->having || sel_grouped(st) || (v = ex_eval(ev, st->having, r), v_true(&v));
 }
 
 const char *sel_cell_text(struct evaluator *ev, struct node *e, const struct row_ctx *r,
@@ -492,58 +623,75 @@ void sel_send_rows(struct session *s, const struct out_plan *pl, struct out_row 
     mysql_result_end(c);
 }
 
+/* Groups the matching rows of `t` into rows[0 .. *n). */
+static bool group_rows(struct parser *p, struct evaluator *ev, struct select_stmt *st,
+                       const struct out_plan *pl, struct out_row **rows, size_t *n)
+{
+    struct select_groups g;
+    size_t limit = (size_t)p->s->conn->srv->cfg->max_select_memory << 20;
+    if (!sel_groups_init(&g, p, ev, st, pl, limit))
+        return false;
+    const struct vtable_rows *t = ev->table;
+    int err = 0;
+    for (size_t r = 0; r < (t ? t->nrows : 1) && err == 0; r++) {
+        struct row_ctx rc = {t ? t->cells + r * t->ncols : NULL, false};
+        if (sel_row_matches(ev, st, &rc))
+            err = sel_groups_add(&g, &rc);
+    }
+    if (err == 0 && !sel_groups_emit(&g, p, pl, rows, n))
+        err = -ENOMEM;
+    sel_groups_free(&g);
+    if (err == -E2BIG)
+        fail(p, ER_OUT_OF_SORTMEMORY,
+             arena_printf(p->a,
+                          "the groups of this SELECT need more than %ld MiB "
+                          "(max_select_memory)",
+                          p->s->conn->srv->cfg->max_select_memory));
+    else if (err < 0)
+        fail(p, ER_UNKNOWN, "out of memory");
+    return err == 0;
+}
+
+/* DISTINCT: the first of equal rows stays. */
+static size_t drop_duplicates(struct out_row *rows, size_t n, int ncells)
+{
+    size_t kept = 0;
+    for (size_t r = 0; r < n; r++) {
+        bool dup = false;
+        for (size_t k = 0; k < kept && !dup; k++)
+            dup = same_row(&rows[k], &rows[r], ncells);
+        if (!dup)
+            rows[kept++] = rows[r];
+    }
+    return kept;
+}
+
 static int run_select(struct parser *p, struct select_stmt *st, struct vtable_rows *t)
 {
     struct out_plan pl;
     memset(&pl, 0, sizeof(pl));
-    if (!sel_resolve_items(p, st, t) || !sel_plan_outputs(p, st, t, &pl) ||
-        !sel_resolve_orders(p, st, t, &pl))
+    if (!sel_prepare(p, st, t, &pl))
         return -1;
     struct evaluator ev = {p->s, p->a, t};
     size_t nin = t ? t->nrows : 1, nout = 0;
-    struct out_row *rows = arena_alloc(p->a, sizeof(*rows) * (nin ? nin : 1));
-    if (!rows)
-        return -1;
-    bool has_agg = false;
-    for (int i = 0; i < st->nitems; i++)
-        has_agg |= ex_contains_agg(st->items[i].expr);
-    const char *const *first_match = NULL;
-    size_t matched = 0;
-    for (size_t r = 0; r < nin; r++) {
-        struct row_ctx rc = {t ? t->cells + r * t->ncols : NULL, false};
-        if (st->where) {
-            struct val w = ex_eval(&ev, st->where, &rc);
-            if (!v_true(&w))
-                continue;
-        }
-        if (!matched++)
-            first_match = rc.cells;
-        if (has_agg || st->group_by) {
-            for (int i = 0; i < st->nitems; i++)
-                sel_accumulate(&ev, st->items[i].expr, &rc);
-            continue;
-        }
-        if (!sel_emit_row(p, &ev, st, &pl, &rc, &rows[nout], nout))
+    struct out_row *rows = NULL;
+    if (sel_grouped(st)) {
+        if (!group_rows(p, &ev, st, &pl, &rows, &nout))
             return -1;
-        if (st->distinct) {
-            bool dup = false;
-            for (size_t k = 0; k < nout && !dup; k++)
-                dup = same_row(&rows[k], &rows[nout], pl.n);
-            if (dup)
-                continue;
-        }
-        nout++;
-    }
-    if (st->group_by && matched > 0) {
-        fail(p, ER_NOT_SUPPORTED_YET, "GROUP BY in stage-only mode");
-        return -1;
-    }
-    if (has_agg && !st->group_by) {
-        struct row_ctx rc = {first_match, true};
-        if (!sel_emit_row(p, &ev, st, &pl, &rc, &rows[0], 0))
+    } else {
+        if (!(rows = arena_alloc(p->a, sizeof(*rows) * (nin ? nin : 1))))
             return -1;
-        nout = 1;
+        for (size_t r = 0; r < nin; r++) {
+            struct row_ctx rc = {t ? t->cells + r * t->ncols : NULL, false};
+            if (!sel_row_matches(&ev, st, &rc))
+                continue;
+            if (!sel_emit_row(p, &ev, st, &pl, &rc, &rows[nout], nout))
+                return -1;
+            nout++;
+        }
     }
+    if (st->distinct)
+        nout = drop_duplicates(rows, nout, pl.n);
     if (st->norders > 0) {
         struct sort_ctx sc = {st};
         qsort_r(rows, nout, sizeof(*rows), sel_cmp_rows, &sc);

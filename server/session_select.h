@@ -25,17 +25,51 @@ struct out_plan {
     struct node **exprs; /* NULL entry: table column `table_col[i]` */
     int *table_col;
     int n;
-    int order_out[16]; /* ORDER BY term that names an output column, else -1 */
+    int order_out[SEL_MAX_TERMS]; /* ORDER BY term that names an output column, else -1 */
 };
+
+/* GROUP BY, and aggregates over the whole input (server/session_select_group.c). */
+#define SEL_MAX_AGGS 32
+struct group;
+struct select_groups {
+    struct evaluator *ev;
+    const struct select_stmt *st;
+    struct node *aggs[SEL_MAX_AGGS]; /* each once, wherever it appears */
+    int naggs;
+    size_t ncols;
+    struct group **slots; /* hash table, open addressing */
+    size_t nslots;
+    struct group **order; /* in order of first appearance */
+    size_t n, cap;
+    size_t bytes, limit;
+};
+
+static inline bool sel_grouped(const struct select_stmt *st)
+{
+    return st->has_agg || st->ngroups > 0;
+}
+/* False after setting the error (too many aggregates). */
+bool sel_groups_init(struct select_groups *g, struct parser *p, struct evaluator *ev,
+                     const struct select_stmt *st, const struct out_plan *pl, size_t limit);
+/* One matching input row; 0, -ENOMEM, or -E2BIG past `limit` bytes. What
+ * the row put in the evaluator's arena may be rewound after it. */
+int sel_groups_add(struct select_groups *g, const struct row_ctx *rc);
+/* The result rows in the parser's arena, one per group that passes
+ * HAVING, in GROUP BY order (ORDER BY is the caller's); false when out of
+ * memory. */
+bool sel_groups_emit(struct select_groups *g, struct parser *p, const struct out_plan *pl,
+                     struct out_row **rows, size_t *n);
+void sel_groups_free(struct select_groups *g);
 
 bool sel_parse_select(struct parser *p, struct select_stmt *st);
 /* Loads the FROM tables; false after setting the error. */
 bool sel_load_tables(struct parser *p, struct select_stmt *st, struct vtable_rows *store);
-bool sel_resolve_items(struct parser *p, struct select_stmt *st, const struct vtable_rows *t);
-bool sel_plan_outputs(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
-                      struct out_plan *pl);
-bool sel_resolve_orders(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
-                        const struct out_plan *pl);
+/* Binds every clause to the table `t` (NULL without FROM) and plans the
+ * output columns; false after setting the error. */
+bool sel_prepare(struct parser *p, struct select_stmt *st, const struct vtable_rows *t,
+                 struct out_plan *pl);
+/* WHERE, and HAVING when there are no groups. */
+bool sel_row_matches(struct evaluator *ev, const struct select_stmt *st, const struct row_ctx *r);
 const char *sel_cell_text(struct evaluator *ev, struct node *e, const struct row_ctx *r,
                           int table_col);
 /* One output row (cells and sort keys) in the parser's arena. */

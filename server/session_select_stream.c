@@ -2,18 +2,18 @@
 /* A SELECT over a table function whose rows arrive page by page
  * (LIST_STAGE). Each input row is filtered and either sent at once or,
  * with ORDER BY and LIMIT, weighed against the best OFFSET + LIMIT rows
- * kept so far in a heap; with aggregates (and no GROUP BY or DISTINCT),
- * folded into them. What a row allocates is given back after it. Memory
- * stays flat in the number of input rows. */
+ * kept so far in a heap; with aggregates or GROUP BY, folded into its
+ * group (session_select_group.c). What a row allocates is given back
+ * after it. Memory stays flat in the number of input rows. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/mysql_conn.h"
+#include "server/process.h"
 #include "server/session.h"
 #include "server/session_select.h"
-
-#define STREAM_MAX_AGGS 16
 
 struct select_stream {
     struct arena a;
@@ -27,40 +27,17 @@ struct select_stream {
     struct out_row **heap;
     size_t nheap, keep;
     size_t seq;
-    /* aggregates: their nodes, the text of a MIN/MAX kept out of the
-     * rewound arena, and the first matching row for plain columns */
-    struct node *aggs[STREAM_MAX_AGGS];
-    char *agg_text[STREAM_MAX_AGGS];
-    int naggs;
-    struct out_row *first; /* cells only */
+    /* aggregates and GROUP BY: the groups, not the rows */
+    struct select_groups groups;
+    bool grouped;
 };
-
-/* Collects the aggregate nodes under `n`; false when there are too many. */
-static bool find_aggs(struct select_stream *ss, struct node *n)
-{
-    if (!n)
-        return true;
-    if (n->k == N_FUNC && n->agg) {
-        if (ss->naggs == STREAM_MAX_AGGS)
-            return false;
-        ss->aggs[ss->naggs++] = n;
-        return true;
-    }
-    for (int i = 0; i < n->nargs; i++)
-        if (!find_aggs(ss, n->args[i]))
-            return false;
-    return true;
-}
 
 static bool streamable(struct select_stream *ss)
 {
     const struct select_stmt *st = &ss->st;
-    if (st->ntables != 1 || ss->p.tables[0] != ss->p.preset || st->distinct || st->group_by)
+    if (st->ntables != 1 || ss->p.tables[0] != ss->p.preset || st->distinct)
         return false;
-    for (int i = 0; i < st->nitems; i++)
-        if (!find_aggs(ss, st->items[i].expr))
-            return false;
-    return ss->naggs > 0 || st->norders == 0 || st->limit >= 0; /* one row needs no sort */
+    return sel_grouped(st) || st->norders == 0 || st->limit >= 0; /* else all rows are sorted */
 }
 
 int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
@@ -83,14 +60,16 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
         select_stream_free(ss);
         return 0;
     }
-    if (!sel_resolve_items(p, &ss->st, shape) || !sel_plan_outputs(p, &ss->st, shape, &ss->pl) ||
-        !sel_resolve_orders(p, &ss->st, shape, &ss->pl)) {
+    ss->ev = (struct evaluator){s, &ss->a, shape};
+    size_t limit = (size_t)s->conn->srv->cfg->max_select_memory << 20;
+    ss->grouped = sel_grouped(&ss->st);
+    if (!sel_prepare(p, &ss->st, shape, &ss->pl) ||
+        (ss->grouped && !sel_groups_init(&ss->groups, p, &ss->ev, &ss->st, &ss->pl, limit))) {
         px_finish(p, -1);
         free(ss);
         return -1;
     }
-    ss->ev = (struct evaluator){s, &ss->a, shape};
-    if (ss->st.norders > 0 && ss->naggs == 0) {
+    if (ss->st.norders > 0 && !ss->grouped) {
         uint64_t off = ss->st.offset > 0 ? (uint64_t)ss->st.offset : 0;
         uint64_t keep = off + (uint64_t)ss->st.limit;
         ss->keep = keep < off || keep > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)keep;
@@ -203,36 +182,10 @@ static void send_one(struct select_stream *ss, const struct row_ctx *rc)
     ss->sent++;
 }
 
-/* Folds a matching row into the aggregates; a MIN/MAX text moves out of the
- * arena, which is rewound after the row. */
-static int fold_row(struct select_stream *ss, const struct row_ctx *rc)
-{
-    if (!ss->first) { /* the first matching row, for plain columns beside aggregates */
-        struct out_row row = {.cells = (const char **)rc->cells};
-        if (!(ss->first = copy_row(&row, (int)ss->ev.table->ncols, 0)))
-            return -1;
-    }
-    for (int i = 0; i < ss->st.nitems; i++)
-        sel_accumulate(&ss->ev, ss->st.items[i].expr, rc);
-    for (int i = 0; i < ss->naggs; i++) {
-        struct val *v = &ss->aggs[i]->agg_val;
-        if (v->t != V_STR || v->s == ss->agg_text[i])
-            continue;
-        char *t = realloc(ss->agg_text[i], v->len + 1);
-        if (!t)
-            return -1;
-        memcpy(t, v->s, v->len);
-        t[v->len] = 0;
-        ss->agg_text[i] = t;
-        v->s = t;
-    }
-    return 0;
-}
-
 int select_stream_row(struct select_stream *ss, const char *const *cells)
 {
     const struct select_stmt *st = &ss->st;
-    bool as_they_come = st->norders == 0 && ss->naggs == 0; /* else all go out at the end */
+    bool as_they_come = st->norders == 0 && !ss->grouped; /* else all go out at the end */
     if (as_they_come && !ss->begun) {
         mysql_result_begin(ss->p.s->conn, ss->pl.cols, (size_t)ss->pl.n);
         ss->begun = true;
@@ -242,21 +195,18 @@ int select_stream_row(struct select_stream *ss, const char *const *cells)
     struct arena_mark m = arena_mark(&ss->a);
     struct row_ctx rc = {cells, false};
     int rc_out = 0;
-    bool wanted = true;
-    if (st->where) {
-        struct val w = ex_eval(&ss->ev, st->where, &rc);
-        wanted = v_true(&w);
-    }
-    if (wanted && ss->naggs > 0) {
-        rc_out = fold_row(ss, &rc);
-    } else if (wanted && st->norders > 0) {
+    if (!sel_row_matches(&ss->ev, st, &rc)) {
+        /* not wanted */
+    } else if (ss->grouped) {
+        rc_out = sel_groups_add(&ss->groups, &rc);
+    } else if (st->norders > 0) {
         struct out_row r;
         if (!sel_emit_row(&ss->p, &ss->ev, st, &ss->pl, &rc, &r, ss->seq++) ||
             weigh_row(ss, &r) < 0)
-            rc_out = -1;
-    } else if (wanted && ss->skipped < st->offset) {
+            rc_out = -ENOMEM;
+    } else if (ss->skipped < st->offset) {
         ss->skipped++;
-    } else if (wanted) {
+    } else {
         send_one(ss, &rc);
         if (st->limit >= 0 && ss->sent >= st->limit)
             rc_out = 1;
@@ -281,22 +231,26 @@ static void send_kept(struct select_stream *ss)
     free(rows);
 }
 
-/* Aggregates: one row, from the folded values and the first matching row. */
-static void send_folded(struct select_stream *ss)
+/* Aggregates and GROUP BY: a row per group, sorted. */
+static void send_groups(struct select_stream *ss)
 {
-    struct row_ctx rc = {ss->first ? ss->first->cells : NULL, true};
-    struct out_row r;
-    if (!sel_emit_row(&ss->p, &ss->ev, &ss->st, &ss->pl, &rc, &r, 0)) {
+    struct out_row *rows;
+    size_t n;
+    if (!sel_groups_emit(&ss->groups, &ss->p, &ss->pl, &rows, &n)) {
         mysql_conn_close(ss->p.s->conn, "out of memory");
         return;
     }
-    sel_send_rows(ss->p.s, &ss->pl, &r, 1, &ss->st);
+    if (ss->st.norders > 0) {
+        struct sort_ctx sc = {&ss->st};
+        qsort_r(rows, n, sizeof(*rows), sel_cmp_rows, &sc);
+    }
+    sel_send_rows(ss->p.s, &ss->pl, rows, n, &ss->st);
 }
 
 void select_stream_end(struct select_stream *ss)
 {
-    if (ss->naggs > 0) {
-        send_folded(ss);
+    if (ss->grouped) {
+        send_groups(ss);
     } else if (ss->st.norders > 0) {
         send_kept(ss);
     } else {
@@ -319,9 +273,7 @@ void select_stream_free(struct select_stream *ss)
     for (size_t i = 0; i < ss->nheap; i++)
         free(ss->heap[i]);
     free(ss->heap);
-    for (int i = 0; i < ss->naggs; i++)
-        free(ss->agg_text[i]);
-    free(ss->first);
+    sel_groups_free(&ss->groups);
     px_free(&ss->p);
     arena_free(&ss->a);
     free(ss);

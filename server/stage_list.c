@@ -225,8 +225,7 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
         entry_values(e, size, sizeof(size), mtime, sizeof(mtime), vals);
         if (op->purpose == LIST_COLLECT)
             return collect_row(op, vals);
-        int rc = select_stream_row(op->stream, vals);
-        return rc < 0 ? -ENOMEM : rc;
+        return select_stream_row(op->stream, vals);
     }
     case LIST_REMOVE:
     case LIST_PURGE:
@@ -242,8 +241,9 @@ static void send_out_of_sort_memory(const struct list_op *op)
 {
     char text[256];
     snprintf(text, sizeof(text),
-             "the rows this SELECT on LIST_STAGE holds to sort them need more than %ld "
-             "MiB (max_select_memory); add a LIMIT, or narrow the listing with a path or PATTERN",
+             "the rows or groups this SELECT on LIST_STAGE holds need more than %ld MiB "
+             "(max_select_memory); narrow the listing with a path or PATTERN, or give a sort "
+             "a LIMIT",
              op->c->srv->cfg->max_select_memory);
     mysql_conn_send_err(op->c, ER_OUT_OF_SORTMEMORY, text);
 }

@@ -12,6 +12,7 @@ import pymysql
 from pymysql.constants import FIELD_TYPE as T, FLAG
 
 from harness import BINARY, Server, run, small_tmpfs, sql
+from mariadb_peer import PASSWORD, USER, MariaDB
 
 USERS = "[users]\nu1 = p1\nu2 = p2\n"
 
@@ -467,12 +468,20 @@ class ListStageSelect(unittest.TestCase):
             # Statements that must hold their rows stop at max_select_memory,
             # with an error before any row, and the session goes on.
             for held in ("SELECT name FROM LIST_STAGE(location => '@many') ORDER BY size;",
-                         "SELECT DISTINCT size FROM LIST_STAGE(location => '@many');"):
+                         "SELECT DISTINCT size FROM LIST_STAGE(location => '@many');",
+                         "SELECT name, count(*) FROM LIST_STAGE(location => '@many') "
+                         "GROUP BY name;"):
                 rc, out, err = sql(s, held + " SELECT 'after';")
                 self.assertIn("ERROR 1038 (HY001)", err, held)
-                self.assertIn("Out of sort memory: the rows this SELECT on LIST_STAGE holds to "
-                              "sort them need more than 1 MiB (max_select_memory)", err)
+                self.assertIn("Out of sort memory: the rows or groups this SELECT on LIST_STAGE "
+                              "holds need more than 1 MiB (max_select_memory)", err)
                 self.assertEqual(out, "after\nafter\n")
+            # Groups, not rows, are held: 100 directories fit.
+            rc, out, err = sql(s, "SELECT substring_index(name, '/', 1) AS dir, count(*), "
+                                  "sum(size) FROM LIST_STAGE(location => '@many') GROUP BY dir "
+                                  "ORDER BY dir DESC LIMIT 2;")
+            self.assertEqual((rc, out, err), (0, "dir\tcount(*)\tsum(size)\ndir099\t400\t800\n"
+                                                 "dir098\t400\t800\n", ""))
             rc, out, err = sql(s, "SELECT count(*), sum(size) FROM "
                                   "LIST_STAGE(location => '@many/dir007/');")
             self.assertEqual((rc, out, err), (0, "count(*)\tsum(size)\n400\t800\n", ""))
@@ -484,6 +493,97 @@ class ListStageSelect(unittest.TestCase):
                                                   "dir099/file399.csv\t4\t0")
         finally:
             s.close()
+
+
+class ListStageGroupBy(unittest.TestCase):
+    """GROUP BY and HAVING over LIST_STAGE answer what MariaDB answers for
+    the same rows in a table: groups, their order, aggregates, types and
+    errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Server()
+        cls.db = MariaDB()
+        sql(cls.s, "CREATE STAGE gb;")
+        files = {}
+        for i in range(60):
+            key = "d%d/f%02d.%s" % (i % 4, i, ("csv", "json", "CSV", "parquet")[i % 4 if i < 50 else 0])
+            files[key] = i * 13 % 70
+        files["d1/Read.me"] = 5  # names equal but for case are one group, as in MariaDB
+        files["d1/read.ME"] = 9
+        for key, size in files.items():
+            put_file(cls.s, "gb", key, b"x" * size)
+        conn = cls.mariadb()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE files (name VARCHAR(200), size BIGINT UNSIGNED, "
+                        "md5 VARCHAR(40)) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci")
+            cur.executemany("INSERT INTO files VALUES (%s, %s, NULL)", sorted(files.items()))
+        conn.commit()
+        conn.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.close()
+        cls.db.close()
+
+    @classmethod
+    def mariadb(cls):
+        return pymysql.connect(host="127.0.0.1", port=cls.db.port, user=USER, password=PASSWORD,
+                               database="shop")
+
+    def answer(self, conn, statement):
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+                return [(d[0], d[1]) for d in cur.description], [
+                    tuple(None if v is None else str(v) for v in row) for row in cur.fetchall()]
+        except pymysql.MySQLError as e:
+            return e.args[0]
+        finally:
+            conn.close()
+
+    def same_as_mariadb(self, statement):
+        ours = self.answer(pymysql.connect(host="127.0.0.1", port=self.s.mysql_port, user="root"),
+                           statement % "LIST_STAGE(location => '@gb')")
+        theirs = self.answer(self.mariadb(), statement % "files")
+        self.assertEqual(ours, theirs, statement)
+        return ours
+
+    def test_groups_match_mariadb(self):
+        for statement in (
+                "SELECT substring_index(name, '/', 1) AS dir, count(*), sum(size), min(size), "
+                "max(size), avg(size), min(name), max(name) FROM %s GROUP BY dir",
+                "SELECT substring_index(name, '.', -1) AS ext, count(*) AS n FROM %s "
+                "GROUP BY ext HAVING n > 3 ORDER BY n DESC, ext",
+                "SELECT size %% 5, count(*) FROM %s GROUP BY 1 DESC",
+                "SELECT left(name, 2) d, right(name, 4) e, count(*) FROM %s WHERE size > 10 "
+                "GROUP BY d, e ORDER BY 3 DESC, 1, 2 LIMIT 4 OFFSET 1",
+                "SELECT count(*), count(md5), max(md5) FROM %s GROUP BY md5",
+                "SELECT size > 20 AS big, min(name), max(name), sum(size) FROM %s GROUP BY big",
+                "SELECT lower(name), count(*) FROM %s GROUP BY name HAVING count(*) > 1",
+                "SELECT count(*), sum(size) FROM %s WHERE size > 1000 GROUP BY name",
+                "SELECT count(*), sum(size), avg(size), min(name) FROM %s WHERE size > 1000",
+                "SELECT count(*) AS n, max(size) FROM %s HAVING n > 1",
+                "SELECT count(*) AS n FROM %s HAVING n > 100",
+                "SELECT substring(name, 1, 2) AS d FROM %s GROUP BY d "
+                "ORDER BY sum(size) DESC, max(size)",
+                "SELECT substring_index(name, '.', -1) AS ext, sum(size) AS total FROM %s "
+                "GROUP BY ext HAVING sum(size) > 100 AND count(*) >= 2 ORDER BY total",
+                "SELECT DISTINCT count(*) FROM %s GROUP BY substring_index(name, '/', 1)",
+                "SELECT name, size FROM %s HAVING size > 60 ORDER BY name",
+                "SELECT mid(name, 4, 1) AS k, count(*) FROM %s GROUP BY k DESC LIMIT 3"):
+            self.same_as_mariadb(statement)
+        desc, rows = self.same_as_mariadb(
+            "SELECT substring_index(name, '/', 1) AS dir, count(*) FROM %s GROUP BY dir")
+        self.assertEqual(rows, [("d0", "15"), ("d1", "17"), ("d2", "15"), ("d3", "15")])
+
+    def test_misplaced_aggregates_fail_as_in_mariadb(self):
+        for statement in ("SELECT count(*) c FROM %s GROUP BY c",
+                          "SELECT name FROM %s WHERE count(*) > 1",
+                          "SELECT name FROM %s GROUP BY 9",
+                          "SELECT sum(count(*)) FROM %s",
+                          "SELECT name FROM %s GROUP BY name HAVING nope > 1"):
+            self.assertIsInstance(self.same_as_mariadb(statement), int, statement)
 
 
 class CatalogJournal(unittest.TestCase):

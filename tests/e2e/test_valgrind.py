@@ -48,13 +48,16 @@ class Valgrind(unittest.TestCase):
                                 "from list_stage(location => '@vg') where size > 0 limit 1; "
                                 "select name from list_stage(location => '@vg') order by name desc "
                                 "limit 1; select count(*), min(name), max(upper(name)) from "
-                                "list_stage(location => '@vg'); "
+                                "list_stage(location => '@vg'); select substring_index(name, '/', 1) "
+                                "k, count(*), avg(length(name)) from list_stage(location => '@vg') "
+                                "group by k having count(*) > 0 order by k desc; "
                                 "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
             self.assertIn("d/b.csv", out)
             self.assertIn("A.CSV", out)
             self.assertIn("2\ta.csv\tD/B.CSV", out)  # aggregates folded as the listing went
+            self.assertIn("d\t1\t7.0000\na.csv\t1\t5.0000", out)  # groups held, not rows
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "select nope from list_stage(location => '@~')"], timeout=120)
             self.assertIn("Unknown column 'nope'", err)
