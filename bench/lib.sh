@@ -1,4 +1,10 @@
 # Helpers the benchmark scripts share; sourced, not run.
+# Installs the Debian packages a bench needs (when missing) and builds
+# stageproxy if it is not built. Usage: bench_needs PACKAGE...
+bench_needs() {
+    scripts/setup.sh packages "$@" >/dev/null
+    [ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }

@@ -2,7 +2,8 @@
 # The two set-up commands of the README, for a fresh Debian 12 machine:
 #   scripts/setup.sh run    install what is missing, build, start the server
 #   scripts/setup.sh test   install the test peers, build, run every test
-# (plus `deps` and `build` for the Dockerfile). Safe to run again.
+# (plus `deps` and `build` for the Dockerfile, and `packages P...` for the
+# benches' peers). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -11,7 +12,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libuv1-dev libssl-dev libcurl4-open
             libjansson-dev node-llhttp libinih-dev libpcre2-dev libexpat1-dev)
 TEST_PKGS=(clang libclang-rt-14-dev clang-format mariadb-client python3-pymysql python3-mysqldb
            libmariadb-java openssl curl procps awscli mariadb-server sysbench
-           iproute2 util-linux)
+           iproute2 util-linux valgrind)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -84,6 +85,9 @@ deps)
 build)
     install_missing "${BUILD_PKGS[@]}"
     build "$ROOT/build"
+    ;;
+packages)
+    install_missing "${@:2}"
     ;;
 run)
     install_missing "${BUILD_PKGS[@]}"

@@ -8,11 +8,7 @@ cd "$(dirname "$0")/../.."
 . bench/lib.sh
 ROOT=$PWD
 RUNS=${1:-3}
-for p in pgbouncer postgresql mariadb-server; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" </dev/null >/dev/null
-done
-[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
+bench_needs pgbouncer postgresql mariadb-server
 ulimit -n "$(ulimit -Hn)"  # 10,000 connections need as many descriptors
 SP_PID= PGB_PID= DB_PID=
 bench_work connections SP_PID PGB_PID DB_PID

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 RUNS=${1:-5}
-[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
+bench_needs mariadb-client
 SP_PID=
 bench_work list SP_PID
 

@@ -14,9 +14,7 @@ cd "$(dirname "$0")/../.."
 . bench/lib.sh
 RUNS=${1:-3}
 SECS=${2:-10}
-command -v sysbench >/dev/null && command -v socat >/dev/null && command -v mariadbd >/dev/null ||
-    scripts/setup.sh deps >/dev/null
-[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
+bench_needs sysbench socat mariadb-server
 DB_PID= SP_PID= SPS_PID= SP2_PID= SOCAT_PID= SOCATS_PID=
 bench_work proxy DB_PID SP_PID SPS_PID SP2_PID SOCAT_PID SOCATS_PID
 

@@ -13,8 +13,7 @@ cd "$(dirname "$0")/../.."
 RUNS=${1:-3}
 SIZE_MIB=${2:-1024}
 KEYS=${3:-100000}
-[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
-[ -x /usr/bin/aws ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli >/dev/null
+bench_needs awscli
 [ -d tests/e2e/node/node_modules/@20minutes/s3rver ] ||
     (cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
 SP_PID= S3_PID=

@@ -15,10 +15,7 @@ cd "$(dirname "$0")/../.."
 . bench/lib.sh
 RUNS=${1:-3}
 SIZE_MIB=${2:-1024}
-[ -x build/stageproxy ] || scripts/setup.sh build >/dev/null
-if ! [ -x /usr/sbin/nginx ] || ! [ -e /usr/share/nginx/modules-available/mod-http-dav-ext.conf ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-extras >/dev/null
-fi
+bench_needs nginx-extras curl
 SP_PID= NG_PID=
 bench_work upload SP_PID NG_PID
 
