@@ -118,7 +118,7 @@ static const struct option_def options[] = {
     {"max_allowed_packet", OPT_LONG, OFF(max_allowed_packet), "67108864",
      "an integer 1024..1073741824", NULL, 1024, 1073741824, "largest MySQL packet accepted"},
     {"max_select_memory", OPT_LONG, OFF(max_select_memory), "256", "MiB 1..65536", NULL, 1, 65536,
-     "rows a SELECT on LIST_STAGE may hold to sort them (no LIMIT, or DISTINCT)"},
+     "rows, groups and DISTINCT values a SELECT on LIST_STAGE may hold"},
     {"handshake_timeout", OPT_LONG, OFF(handshake_timeout), "10", "seconds 1..3600", NULL, 1, 3600,
      "time a client has to log in"},
     {"shutdown_timeout", OPT_LONG, OFF(shutdown_timeout), "30", "seconds 0..3600", NULL, 0, 3600,

@@ -65,8 +65,9 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
 int select_stream_row(struct select_stream *ss, const char *const *cells);
 /* Whether the result set has begun (an error can no longer replace it). */
 bool select_stream_begun(const struct select_stream *ss);
-/* Ends the result set (begun if no row came) and frees the stream. */
-void select_stream_end(struct select_stream *ss);
+/* Ends the result set (begun if no row came) and frees the stream; 0, or
+ * -ENOMEM or -E2BIG with nothing sent (a DISTINCT over the groups). */
+int select_stream_end(struct select_stream *ss);
 /* Frees the stream without a word to the client (it is gone). */
 void select_stream_free(struct select_stream *ss);
 

@@ -133,8 +133,9 @@ struct node {
     struct node **args;
     int nargs;
     int col;
-    int agg; /* 0, or which aggregate: 'c' count, 'C' count(*), 'n' min, 'x' max, 's' sum,
-              * 'a' avg */
+    int agg;           /* 0, or which aggregate: 'c' count, 'C' count(*), 'n' min, 'x' max, 's' sum,
+                        * 'a' avg */
+    bool agg_distinct; /* COUNT(DISTINCT ...) and the like: each value once per group */
     int64_t agg_count;
     struct val agg_val;
     bool has_else;

@@ -241,17 +241,18 @@ static struct node *parse_function(struct parser *p, const struct sql_token *nam
         n->agg = 'C';
         return n;
     }
-    if (n->agg && px_accept(p, "DISTINCT")) {
-        fail(p, ER_NOT_SUPPORTED_YET, "DISTINCT inside aggregates");
-        return NULL;
-    }
+    if (n->agg && px_accept(p, "DISTINCT"))
+        n->agg_distinct = true;
+    else if (n->agg)
+        px_accept(p, "ALL"); /* the default */
     if (px_is_kw(p, "SELECT")) {
         fail(p, ER_NOT_SUPPORTED_YET, "subqueries");
         return NULL;
     }
     if (!px_parse_args(p, n))
         return NULL;
-    if (n->agg && n->nargs != 1) { /* COUNT(), SUM(a, b): MySQL's syntax error too */
+    /* COUNT(), SUM(a, b): MySQL's syntax error too; COUNT(DISTINCT a, b) counts pairs */
+    if (n->agg && n->nargs != 1 && !(n->agg == 'c' && n->agg_distinct && n->nargs > 1)) {
         px_syntax_error(p);
         return NULL;
     }

@@ -37,10 +37,10 @@ static const char *parse_alias(struct parser *p)
 
 static bool parse_select_list(struct parser *p, struct select_stmt *st)
 {
-    struct select_item tmp[256];
+    struct select_item tmp[SEL_MAX_ROW_CELLS];
     int k = 0;
     do {
-        if (k == 256) {
+        if (k == SEL_MAX_ROW_CELLS) {
             fail(p, ER_NOT_SUPPORTED_YET, "more than 256 columns");
             return false;
         }
@@ -591,28 +591,18 @@ bool sel_emit_row(struct parser *p, struct evaluator *ev, const struct select_st
     return true;
 }
 
-static bool same_row(const struct out_row *a, const struct out_row *b, int n)
-{
-    for (int i = 0; i < n; i++) {
-        const char *x = a->cells[i], *y = b->cells[i];
-        if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
-            return false;
-    }
-    return true;
-}
-
 void sel_send_rows(struct session *s, const struct out_plan *pl, struct out_row *rows, size_t n,
                    const struct select_stmt *st)
 {
     struct mysql_conn *c = s->conn;
-    struct mysql_value vals[256];
+    struct mysql_value vals[SEL_MAX_ROW_CELLS];
     mysql_result_begin(c, pl->cols, (size_t)pl->n);
     size_t first = st->offset > 0 ? (size_t)st->offset : 0;
     size_t sent = 0;
     for (size_t r = first; r < n; r++) {
         if (st->limit >= 0 && sent >= (size_t)st->limit)
             break;
-        for (int i = 0; i < pl->n && i < 256; i++) {
+        for (int i = 0; i < pl->n && i < SEL_MAX_ROW_CELLS; i++) {
             vals[i].null = rows[r].cells[i] == NULL;
             vals[i].s = rows[r].cells[i] ? rows[r].cells[i] : "";
             vals[i].len = rows[r].cells[i] ? strlen(rows[r].cells[i]) : 0;
@@ -623,13 +613,29 @@ void sel_send_rows(struct session *s, const struct out_plan *pl, struct out_row 
     mysql_result_end(c);
 }
 
+size_t sel_memory_limit(const struct session *s)
+{
+    return (size_t)s->conn->srv->cfg->max_select_memory << 20;
+}
+
+static void fail_held_memory(struct parser *p, int err)
+{
+    if (err == -E2BIG)
+        fail(p, ER_OUT_OF_SORTMEMORY,
+             arena_printf(p->a,
+                          "the groups or rows of this SELECT need more than %ld MiB "
+                          "(max_select_memory)",
+                          p->s->conn->srv->cfg->max_select_memory));
+    else
+        fail(p, ER_UNKNOWN, "out of memory");
+}
+
 /* Groups the matching rows of `t` into rows[0 .. *n). */
 static bool group_rows(struct parser *p, struct evaluator *ev, struct select_stmt *st,
                        const struct out_plan *pl, struct out_row **rows, size_t *n)
 {
     struct select_groups g;
-    size_t limit = (size_t)p->s->conn->srv->cfg->max_select_memory << 20;
-    if (!sel_groups_init(&g, p, ev, st, pl, limit))
+    if (!sel_groups_init(&g, p, ev, st, pl, sel_memory_limit(p->s)))
         return false;
     const struct vtable_rows *t = ev->table;
     int err = 0;
@@ -641,29 +647,25 @@ static bool group_rows(struct parser *p, struct evaluator *ev, struct select_stm
     if (err == 0 && !sel_groups_emit(&g, p, pl, rows, n))
         err = -ENOMEM;
     sel_groups_free(&g);
-    if (err == -E2BIG)
-        fail(p, ER_OUT_OF_SORTMEMORY,
-             arena_printf(p->a,
-                          "the groups of this SELECT need more than %ld MiB "
-                          "(max_select_memory)",
-                          p->s->conn->srv->cfg->max_select_memory));
-    else if (err < 0)
-        fail(p, ER_UNKNOWN, "out of memory");
+    if (err < 0)
+        fail_held_memory(p, err);
     return err == 0;
 }
 
-/* DISTINCT: the first of equal rows stays. */
-static size_t drop_duplicates(struct out_row *rows, size_t n, int ncells)
+int sel_drop_duplicates(struct session *s, struct out_row *rows, size_t *n, int ncells)
 {
+    struct select_groups set;
+    sel_groups_init_set(&set, sel_memory_limit(s));
     size_t kept = 0;
-    for (size_t r = 0; r < n; r++) {
-        bool dup = false;
-        for (size_t k = 0; k < kept && !dup; k++)
-            dup = same_row(&rows[k], &rows[r], ncells);
-        if (!dup)
+    int rc = 0;
+    for (size_t r = 0; r < *n && rc >= 0; r++) {
+        rc = sel_groups_seen(&set, rows[r].cells, ncells);
+        if (rc == 0)
             rows[kept++] = rows[r];
     }
-    return kept;
+    sel_groups_free(&set);
+    *n = kept;
+    return rc < 0 ? rc : 0;
 }
 
 static int run_select(struct parser *p, struct select_stmt *st, struct vtable_rows *t)
@@ -690,8 +692,11 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
             nout++;
         }
     }
-    if (st->distinct)
-        nout = drop_duplicates(rows, nout, pl.n);
+    int err = st->distinct ? sel_drop_duplicates(p->s, rows, &nout, pl.n) : 0;
+    if (err < 0) {
+        fail_held_memory(p, err);
+        return -1;
+    }
     if (st->norders > 0) {
         struct sort_ctx sc = {st};
         qsort_r(rows, nout, sizeof(*rows), sel_cmp_rows, &sc);

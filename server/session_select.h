@@ -29,16 +29,18 @@ struct out_plan {
 };
 
 /* GROUP BY, and aggregates over the whole input (server/session_select_group.c). */
-#define SEL_MAX_AGGS 32
+#define SEL_MAX_AGGS      32
+#define SEL_MAX_ROW_CELLS 256 /* cells of a row sent; the select list's limit */
 struct group;
+struct keyed;
 struct select_groups {
     struct evaluator *ev;
     const struct select_stmt *st;
     struct node *aggs[SEL_MAX_AGGS]; /* each once, wherever it appears */
     int naggs;
     size_t ncols;
-    struct group **slots; /* hash table, open addressing */
-    size_t nslots;
+    struct keyed **slots; /* groups and DISTINCT values; open addressing */
+    size_t nslots, nkeyed;
     struct group **order; /* in order of first appearance */
     size_t n, cap;
     size_t bytes, limit;
@@ -60,6 +62,17 @@ int sel_groups_add(struct select_groups *g, const struct row_ctx *rc);
 bool sel_groups_emit(struct select_groups *g, struct parser *p, const struct out_plan *pl,
                      struct out_row **rows, size_t *n);
 void sel_groups_free(struct select_groups *g);
+/* The same table as a set of rows, for DISTINCT. */
+void sel_groups_init_set(struct select_groups *g, size_t limit);
+/* 1 when a row with these cells (NULLs equal, text case-blind) was seen
+ * before; else remembers it and gives 0, -ENOMEM or -E2BIG past the limit. */
+int sel_groups_seen(struct select_groups *g, const char *const *cells, int n);
+/* max_select_memory in bytes: what the rows, groups and DISTINCT values a
+ * SELECT holds may take. */
+size_t sel_memory_limit(const struct session *s);
+/* DISTINCT over rows[0 .. *n), the first of equal rows kept; 0, -ENOMEM or
+ * -E2BIG past max_select_memory. */
+int sel_drop_duplicates(struct session *s, struct out_row *rows, size_t *n, int ncells);
 
 bool sel_parse_select(struct parser *p, struct select_stmt *st);
 /* Loads the FROM tables; false after setting the error. */

@@ -3,7 +3,9 @@
  * group keeps its key, its first row (plain columns read it, as MariaDB
  * does without ONLY_FULL_GROUP_BY) and the state of every aggregate; it is
  * found by its key in a hash table. Input rows are not kept, so memory
- * grows with the groups, not with the rows, and stops at a limit. */
+ * grows with the groups, not with the rows, and stops at a limit. A
+ * DISTINCT aggregate also keeps each value it has taken, per group, in the
+ * same table. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -19,10 +21,18 @@ struct agg_state {
     char *text; /* the text of a MIN/MAX, out of the caller's arena */
 };
 
-struct group {
+/* An entry of the hash table: a group, or a value a DISTINCT aggregate
+ * has taken in one group. */
+struct keyed {
     uint64_t hash;
-    size_t seq; /* order of first appearance */
+    size_t owner; /* 0: a group; else seen_owner() of the aggregate and group */
+    int nkeys;
     struct val *keys;
+};
+
+struct group {
+    struct keyed k;
+    size_t seq;         /* order of first appearance */
     const char **cells; /* the first row; NULL without a table */
     struct agg_state *aggs;
 };
@@ -72,9 +82,9 @@ bool sel_groups_init(struct select_groups *g, struct parser *p, struct evaluator
 
 /* Keys equal as ex_compare has them (case-blind text, numbers by value)
  * hash alike. */
-static uint64_t hash_keys(const struct val *k, int n)
+static uint64_t hash_keys(const struct val *k, int n, size_t owner)
 {
-    uint64_t h = 14695981039346656037u;
+    uint64_t h = (14695981039346656037u ^ owner) * 1099511628211u;
     for (int i = 0; i < n; i++) {
         if (k[i].t == V_NULL) {
             h = (h ^ 0xff) * 1099511628211u;
@@ -104,41 +114,40 @@ static bool same_keys(const struct val *a, const struct val *b, int n)
     return true;
 }
 
-static struct group **find_slot(struct select_groups *g, const struct val *keys, uint64_t h)
+static struct keyed **find_slot(struct select_groups *g, const struct keyed *probe)
 {
     size_t mask = g->nslots - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        struct group *gr = g->slots[i];
-        if (!gr || (gr->hash == h && same_keys(gr->keys, keys, g->st->ngroups)))
+    for (size_t i = probe->hash & mask;; i = (i + 1) & mask) {
+        struct keyed *k = g->slots[i];
+        if (!k || (k->hash == probe->hash && k->owner == probe->owner &&
+                   same_keys(k->keys, probe->keys, probe->nkeys)))
             return &g->slots[i];
     }
 }
 
-/* Room for one more group: the table at most half full, and its place in
- * the order. */
+/* Room for one more entry: the table at most half full. */
 static int make_room(struct select_groups *g)
 {
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 16;
-        struct group **order = realloc(g->order, cap * sizeof(*order));
-        if (!order)
-            return -ENOMEM;
-        g->order = order;
-        g->cap = cap;
-    }
-    if (g->n + 1 <= g->nslots / 2)
+    if (g->nkeyed + 1 <= g->nslots / 2)
         return 0;
-    size_t n = g->nslots ? g->nslots * 2 : 32;
-    struct group **slots = calloc(n, sizeof(*slots));
+    size_t n = g->nslots ? g->nslots * 2 : 32, old_n = g->nslots;
+    struct keyed **slots = calloc(n, sizeof(*slots)), **old = g->slots;
     if (!slots)
         return -ENOMEM;
-    free(g->slots);
     g->slots = slots;
     g->nslots = n;
     g->bytes += n / 2 * sizeof(*slots); /* the new half; the old was counted */
-    for (size_t i = 0; i < g->n; i++)
-        *find_slot(g, g->order[i]->keys, g->order[i]->hash) = g->order[i];
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i])
+            *find_slot(g, old[i]) = old[i];
+    free(old);
     return 0;
+}
+
+static void insert(struct select_groups *g, struct keyed *k)
+{
+    *find_slot(g, k) = k;
+    g->nkeyed++;
 }
 
 static size_t text_size(const char *s)
@@ -146,41 +155,59 @@ static size_t text_size(const char *s)
     return s ? strlen(s) + 1 : 0;
 }
 
-/* A group in one block: keys, first row and aggregate states with their
+static size_t keys_size(const struct val *keys, int n)
+{
+    size_t size = sizeof(struct val) * (size_t)n;
+    for (int i = 0; i < n; i++)
+        size += keys[i].s ? keys[i].len + 1 : 0;
+    return size;
+}
+
+/* Copies the keys to `k` (room for keys_size() at `at`), with their texts
+ * out of the caller's arena; returns the byte after them. */
+static char *copy_keys(struct keyed *k, const struct val *keys, int n, uint64_t h, size_t owner,
+                       char *at)
+{
+    k->hash = h;
+    k->owner = owner;
+    k->nkeys = n;
+    k->keys = (struct val *)at;
+    char *text = (char *)(k->keys + n);
+    for (int i = 0; i < n; i++) {
+        k->keys[i] = keys[i];
+        if (keys[i].s) { /* a string, or the text of a number as written */
+            memcpy(text, keys[i].s, keys[i].len);
+            text[keys[i].len] = 0;
+            k->keys[i].s = text;
+            text += keys[i].len + 1;
+        }
+    }
+    return text;
+}
+
+/* A group in one block: keys, aggregate states and first row with their
  * texts. */
 static struct group *new_group(struct select_groups *g, const struct val *keys, uint64_t h,
                                const char *const *cells)
 {
     int nkeys = g->st->ngroups;
-    size_t size = sizeof(struct group) + sizeof(struct val) * (size_t)nkeys +
-                  sizeof(struct agg_state) * (size_t)g->naggs;
+    size_t size =
+        sizeof(struct group) + sizeof(struct agg_state) * (size_t)g->naggs + keys_size(keys, nkeys);
     size += cells ? sizeof(char *) * g->ncols : 0;
-    for (int i = 0; i < nkeys; i++)
-        size += keys[i].s ? keys[i].len + 1 : 0;
     for (size_t i = 0; cells && i < g->ncols; i++)
         size += text_size(cells[i]);
     struct group *gr = calloc(1, size);
     if (!gr)
         return NULL;
     g->bytes += size + GROUP_OVERHEAD;
-    gr->hash = h;
     gr->seq = g->n;
-    gr->keys = (struct val *)(gr + 1);
-    gr->aggs = (struct agg_state *)(gr->keys + nkeys);
-    char *text = (char *)(gr->aggs + g->naggs);
+    gr->aggs = (struct agg_state *)(gr + 1);
+    char *at = (char *)(gr->aggs + g->naggs); /* the pointers first, aligned */
     if (cells) {
-        gr->cells = (const char **)text;
-        text += sizeof(char *) * g->ncols;
+        gr->cells = (const char **)at;
+        at += sizeof(char *) * g->ncols;
     }
-    for (int i = 0; i < nkeys; i++) {
-        gr->keys[i] = keys[i];
-        if (keys[i].s) { /* a string, or the text of a number as written */
-            memcpy(text, keys[i].s, keys[i].len);
-            text[keys[i].len] = 0;
-            gr->keys[i].s = text;
-            text += keys[i].len + 1;
-        }
-    }
+    char *text = copy_keys(&gr->k, keys, nkeys, h, 0, at);
     for (size_t i = 0; cells && i < g->ncols; i++) {
         gr->cells[i] = cells[i] ? strcpy(text, cells[i]) : NULL;
         text += text_size(cells[i]);
@@ -224,16 +251,75 @@ static int store_states(struct select_groups *g, struct group *gr)
 static int add_group(struct select_groups *g, const struct val *keys, uint64_t h,
                      const char *const *cells, struct group **out)
 {
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 16;
+        struct group **order = realloc(g->order, cap * sizeof(*order));
+        if (!order)
+            return -ENOMEM;
+        g->order = order;
+        g->cap = cap;
+    }
     int rc = make_room(g);
     if (rc < 0)
         return rc;
     struct group *gr = new_group(g, keys, h, cells);
     if (!gr)
         return -ENOMEM;
-    *find_slot(g, gr->keys, h) = gr;
+    insert(g, &gr->k);
     g->order[g->n++] = gr;
     *out = gr;
     return 0;
+}
+
+/* 1 when the values are already in the table under `owner`; else adds
+ * them and gives 0, or -ENOMEM. */
+static int remember(struct select_groups *g, size_t owner, const struct val *vals, int n)
+{
+    struct keyed probe = {hash_keys(vals, n, owner), owner, n, (struct val *)vals};
+    if (g->nslots && *find_slot(g, &probe))
+        return 1;
+    int err = make_room(g);
+    if (err < 0)
+        return err;
+    size_t size = sizeof(struct keyed) + keys_size(vals, n);
+    struct keyed *k = malloc(size);
+    if (!k)
+        return -ENOMEM;
+    g->bytes += size + GROUP_OVERHEAD;
+    copy_keys(k, vals, n, probe.hash, owner, (char *)(k + 1));
+    insert(g, k);
+    return 0;
+}
+
+/* Whether aggregate `a` has already taken this row's value in group `gr`
+ * (1: skip the row for it), remembering it if not (0); rows with a NULL
+ * are skipped, as MariaDB does. */
+static int seen_before(struct select_groups *g, const struct group *gr, int a,
+                       const struct row_ctx *rc)
+{
+    const struct node *n = g->aggs[a];
+    struct val vals[32]; /* px_parse_args' limit */
+    for (int i = 0; i < n->nargs; i++)
+        if ((vals[i] = ex_eval(g->ev, n->args[i], rc)).t == V_NULL)
+            return 1;
+    return remember(g, 1 + gr->seq * SEL_MAX_AGGS + (size_t)a, vals, n->nargs);
+}
+
+void sel_groups_init_set(struct select_groups *g, size_t limit)
+{
+    memset(g, 0, sizeof(*g));
+    g->limit = limit;
+}
+
+int sel_groups_seen(struct select_groups *g, const char *const *cells, int n)
+{
+    struct val vals[SEL_MAX_ROW_CELLS];
+    if (n > SEL_MAX_ROW_CELLS)
+        n = SEL_MAX_ROW_CELLS; /* what is sent of a row */
+    for (int i = 0; i < n; i++)
+        vals[i] = cells[i] ? v_cstr(cells[i]) : v_null();
+    int rc = remember(g, SIZE_MAX, vals, n);
+    return rc == 0 && g->bytes > g->limit ? -E2BIG : rc;
 }
 
 int sel_groups_add(struct select_groups *g, const struct row_ctx *rc)
@@ -241,16 +327,22 @@ int sel_groups_add(struct select_groups *g, const struct row_ctx *rc)
     struct val keys[SEL_MAX_TERMS];
     for (int i = 0; i < g->st->ngroups; i++)
         keys[i] = ex_eval(g->ev, g->st->groups[i].expr, rc);
-    uint64_t h = hash_keys(keys, g->st->ngroups);
-    struct group *gr = g->nslots ? *find_slot(g, keys, h) : NULL;
+    struct keyed probe = {hash_keys(keys, g->st->ngroups, 0), 0, g->st->ngroups, keys};
+    struct keyed **slot = g->nslots ? find_slot(g, &probe) : NULL;
+    struct group *gr = slot && *slot ? (struct group *)*slot : NULL;
     if (!gr) {
-        int err = add_group(g, keys, h, rc->cells, &gr);
+        int err = add_group(g, keys, probe.hash, rc->cells, &gr);
         if (err < 0)
             return err;
     }
     load_states(g, gr);
-    for (int i = 0; i < g->naggs; i++)
-        sel_accumulate(g->ev, g->aggs[i], rc);
+    for (int i = 0; i < g->naggs; i++) {
+        int seen = g->aggs[i]->agg_distinct ? seen_before(g, gr, i, rc) : 0;
+        if (seen < 0)
+            return seen;
+        if (!seen)
+            sel_accumulate(g->ev, g->aggs[i], rc);
+    }
     int err = store_states(g, gr);
     if (err < 0)
         return err;
@@ -264,7 +356,7 @@ static int cmp_groups(const void *a, const void *b, void *arg)
     const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
     const struct select_stmt *st = arg;
     for (int i = 0; i < st->ngroups; i++) {
-        const struct val *u = &x->keys[i], *v = &y->keys[i];
+        const struct val *u = &x->k.keys[i], *v = &y->k.keys[i];
         int c = (u->t == V_NULL) != (v->t == V_NULL) ? (u->t == V_NULL ? -1 : 1)
                 : u->t == V_NULL                     ? 0
                                                      : ex_compare(u, v);
@@ -303,6 +395,9 @@ bool sel_groups_emit(struct select_groups *g, struct parser *p, const struct out
 
 void sel_groups_free(struct select_groups *g)
 {
+    for (size_t i = 0; i < g->nslots; i++)
+        if (g->slots[i] && g->slots[i]->owner) /* a DISTINCT aggregate's value */
+            free(g->slots[i]);
     for (size_t i = 0; i < g->n; i++) {
         for (int k = 0; k < g->naggs; k++)
             free(g->order[i]->aggs[k].text);

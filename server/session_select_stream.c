@@ -25,7 +25,8 @@ struct select_stream {
     int64_t skipped, sent;
     /* ORDER BY ... LIMIT: a max-heap of the best rows, worst on top */
     struct out_row **heap;
-    size_t nheap, keep;
+    size_t nheap, keep, heap_bytes;
+    size_t limit; /* max_select_memory in bytes, for the heap and the DISTINCT set together */
     size_t seq;
     /* aggregates and GROUP BY: the groups, not the rows */
     struct select_groups groups;
@@ -35,9 +36,10 @@ struct select_stream {
 static bool streamable(struct select_stream *ss)
 {
     const struct select_stmt *st = &ss->st;
-    if (st->ntables != 1 || ss->p.tables[0] != ss->p.preset || st->distinct)
+    if (st->ntables != 1 || ss->p.tables[0] != ss->p.preset)
         return false;
-    return sel_grouped(st) || st->norders == 0 || st->limit >= 0; /* else all rows are sorted */
+    /* else all rows are sorted; with DISTINCT, only the distinct ones are kept */
+    return sel_grouped(st) || st->norders == 0 || st->limit >= 0 || st->distinct;
 }
 
 int select_stream_open(struct session *s, const char *sql, size_t len, const char *name,
@@ -61,7 +63,7 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
         return 0;
     }
     ss->ev = (struct evaluator){s, &ss->a, shape};
-    size_t limit = (size_t)s->conn->srv->cfg->max_select_memory << 20;
+    size_t limit = ss->limit = sel_memory_limit(s);
     ss->grouped = sel_grouped(&ss->st);
     if (!sel_prepare(p, &ss->st, shape, &ss->pl) ||
         (ss->grouped && !sel_groups_init(&ss->groups, p, &ss->ev, &ss->st, &ss->pl, limit))) {
@@ -69,6 +71,8 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
         free(ss);
         return -1;
     }
+    if (!ss->grouped && ss->st.distinct) /* the rows given so far, to skip their equals */
+        sel_groups_init_set(&ss->groups, limit);
     if (ss->st.norders > 0 && !ss->grouped) {
         uint64_t off = ss->st.offset > 0 ? (uint64_t)ss->st.offset : 0;
         uint64_t keep = off + (uint64_t)ss->st.limit;
@@ -78,15 +82,20 @@ int select_stream_open(struct session *s, const char *sql, size_t len, const cha
     return 1;
 }
 
-/* A kept row in one block of its own: the arena is rewound after each row. */
-static struct out_row *copy_row(const struct out_row *r, int ncells, int nkeys)
+static size_t row_size(const struct out_row *r, int ncells, int nkeys)
 {
     size_t size = sizeof(*r) + sizeof(char *) * (size_t)ncells + sizeof(struct val) * (size_t)nkeys;
     for (int i = 0; i < ncells; i++)
         size += r->cells[i] ? strlen(r->cells[i]) + 1 : 0;
     for (int i = 0; i < nkeys; i++)
         size += r->keys[i].t == V_STR ? r->keys[i].len + 1 : 0;
-    struct out_row *c = malloc(size);
+    return size;
+}
+
+/* A kept row in one block of its own: the arena is rewound after each row. */
+static struct out_row *copy_row(const struct out_row *r, int ncells, int nkeys)
+{
+    struct out_row *c = malloc(row_size(r, ncells, nkeys));
     if (!c)
         return NULL;
     c->cells = (const char **)(c + 1);
@@ -137,16 +146,20 @@ static void sift_down(struct select_stream *ss, size_t i)
     }
 }
 
-/* Keeps `r` if it is among the best `keep` rows so far; -1 when out of memory. */
+/* Keeps `r` if it is among the best `keep` rows so far; 0, -ENOMEM, or
+ * -E2BIG when the kept rows outgrow max_select_memory (a large LIMIT). */
 static int weigh_row(struct select_stream *ss, const struct out_row *r)
 {
     struct sort_ctx sc = {&ss->st};
+    int ncells = ss->pl.n, nkeys = ss->st.norders;
     if (ss->keep == 0 || (ss->nheap == ss->keep && sel_cmp_rows(r, ss->heap[0], &sc) >= 0))
         return 0;
-    struct out_row *c = copy_row(r, ss->pl.n, ss->st.norders);
+    struct out_row *c = copy_row(r, ncells, nkeys);
     if (!c)
-        return -1;
-    if (ss->nheap == ss->keep) { /* it replaces the worst */
+        return -ENOMEM;
+    ss->heap_bytes += row_size(c, ncells, nkeys) + 16; /* with malloc's overhead */
+    if (ss->nheap == ss->keep) {                       /* it replaces the worst */
+        ss->heap_bytes -= row_size(ss->heap[0], ncells, nkeys) + 16;
         free(ss->heap[0]);
         ss->heap[0] = c;
         sift_down(ss, 0);
@@ -156,9 +169,10 @@ static int weigh_row(struct select_stream *ss, const struct out_row *r)
         struct out_row **h = realloc(ss->heap, sizeof(*h) * (ss->nheap * 2 + 2));
         if (!h) {
             free(c);
-            return -1;
+            return -ENOMEM;
         }
         ss->heap = h;
+        ss->heap_bytes += sizeof(*h) * (ss->nheap + 1);
     }
     size_t i = ss->nheap++;
     ss->heap[i] = c;
@@ -166,20 +180,37 @@ static int weigh_row(struct select_stream *ss, const struct out_row *r)
         heap_swap(ss, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
-    return 0;
+    return ss->heap_bytes + ss->groups.bytes > ss->limit ? -E2BIG : 0;
+}
+
+static int row_cells(struct select_stream *ss, const struct row_ctx *rc, const char **cells)
+{
+    int n = ss->pl.n < SEL_MAX_ROW_CELLS ? ss->pl.n : SEL_MAX_ROW_CELLS;
+    for (int i = 0; i < n; i++)
+        cells[i] = sel_cell_text(&ss->ev, ss->pl.exprs[i], rc, ss->pl.table_col[i]);
+    return n;
 }
 
 static void send_one(struct select_stream *ss, const struct row_ctx *rc)
 {
-    struct mysql_value vals[256];
-    int n = ss->pl.n < 256 ? ss->pl.n : 256;
-    for (int i = 0; i < n; i++) {
-        const char *v = sel_cell_text(&ss->ev, ss->pl.exprs[i], rc, ss->pl.table_col[i]);
-        vals[i] =
-            (struct mysql_value){.null = v == NULL, .s = v ? v : "", .len = v ? strlen(v) : 0};
-    }
+    const char *cells[SEL_MAX_ROW_CELLS];
+    struct mysql_value vals[SEL_MAX_ROW_CELLS];
+    int n = row_cells(ss, rc, cells);
+    for (int i = 0; i < n; i++)
+        vals[i] = (struct mysql_value){.null = cells[i] == NULL,
+                                       .s = cells[i] ? cells[i] : "",
+                                       .len = cells[i] ? strlen(cells[i]) : 0};
     mysql_result_row(ss->p.s->conn, ss->pl.cols, vals, (size_t)n);
     ss->sent++;
+}
+
+/* DISTINCT: 1 when an equal row was given before, 0 for a new one, or an
+ * error. */
+static int seen_row(struct select_stream *ss, const struct row_ctx *rc)
+{
+    const char *cells[SEL_MAX_ROW_CELLS];
+    int n = row_cells(ss, rc, cells);
+    return sel_groups_seen(&ss->groups, cells, n);
 }
 
 int select_stream_row(struct select_stream *ss, const char *const *cells)
@@ -194,16 +225,17 @@ int select_stream_row(struct select_stream *ss, const char *const *cells)
         return 1;
     struct arena_mark m = arena_mark(&ss->a);
     struct row_ctx rc = {cells, false};
-    int rc_out = 0;
+    int rc_out = 0, seen = 0;
     if (!sel_row_matches(&ss->ev, st, &rc)) {
         /* not wanted */
     } else if (ss->grouped) {
         rc_out = sel_groups_add(&ss->groups, &rc);
+    } else if (st->distinct && (seen = seen_row(ss, &rc)) != 0) {
+        rc_out = seen < 0 ? seen : 0; /* an error, or an equal row given before */
     } else if (st->norders > 0) {
         struct out_row r;
-        if (!sel_emit_row(&ss->p, &ss->ev, st, &ss->pl, &rc, &r, ss->seq++) ||
-            weigh_row(ss, &r) < 0)
-            rc_out = -ENOMEM;
+        rc_out = sel_emit_row(&ss->p, &ss->ev, st, &ss->pl, &rc, &r, ss->seq++) ? weigh_row(ss, &r)
+                                                                                : -ENOMEM;
     } else if (ss->skipped < st->offset) {
         ss->skipped++;
     } else {
@@ -232,25 +264,28 @@ static void send_kept(struct select_stream *ss)
 }
 
 /* Aggregates and GROUP BY: a row per group, sorted. */
-static void send_groups(struct select_stream *ss)
+static int send_groups(struct select_stream *ss)
 {
     struct out_row *rows;
     size_t n;
-    if (!sel_groups_emit(&ss->groups, &ss->p, &ss->pl, &rows, &n)) {
-        mysql_conn_close(ss->p.s->conn, "out of memory");
-        return;
-    }
+    if (!sel_groups_emit(&ss->groups, &ss->p, &ss->pl, &rows, &n))
+        return -ENOMEM;
+    int err = ss->st.distinct ? sel_drop_duplicates(ss->p.s, rows, &n, ss->pl.n) : 0;
+    if (err < 0)
+        return err;
     if (ss->st.norders > 0) {
         struct sort_ctx sc = {&ss->st};
         qsort_r(rows, n, sizeof(*rows), sel_cmp_rows, &sc);
     }
     sel_send_rows(ss->p.s, &ss->pl, rows, n, &ss->st);
+    return 0;
 }
 
-void select_stream_end(struct select_stream *ss)
+int select_stream_end(struct select_stream *ss)
 {
+    int err = 0;
     if (ss->grouped) {
-        send_groups(ss);
+        err = send_groups(ss);
     } else if (ss->st.norders > 0) {
         send_kept(ss);
     } else {
@@ -259,6 +294,7 @@ void select_stream_end(struct select_stream *ss)
         mysql_result_end(ss->p.s->conn);
     }
     select_stream_free(ss);
+    return err;
 }
 
 bool select_stream_begun(const struct select_stream *ss)

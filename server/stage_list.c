@@ -163,6 +163,27 @@ static void send_header(struct list_op *op)
     op->header_sent = true;
 }
 
+static void send_out_of_sort_memory(const struct list_op *op)
+{
+    char text[256];
+    snprintf(text, sizeof(text),
+             "the rows or groups this SELECT on LIST_STAGE holds need more than %ld MiB "
+             "(max_select_memory); narrow the listing with a path or PATTERN, or give a sort "
+             "a LIMIT",
+             op->c->srv->cfg->max_select_memory);
+    mysql_conn_send_err(op->c, ER_OUT_OF_SORTMEMORY, text);
+}
+
+/* -E2BIG or -ENOMEM from the select; an ERR may also end a result set
+ * already begun (a DISTINCT sends its rows as it finds them). */
+static void fail_held_memory(struct list_op *op, int err)
+{
+    if (err == -E2BIG)
+        send_out_of_sort_memory(op);
+    else
+        mysql_conn_close(op->c, "out of memory");
+}
+
 static void list_ended(struct list_op *op)
 {
     struct mysql_conn *c = op->c;
@@ -177,11 +198,14 @@ static void list_ended(struct list_op *op)
     case LIST_COLLECT:
         list_finish(op, run_collected_select(op));
         break;
-    case LIST_STREAM:
-        select_stream_end(op->stream);
+    case LIST_STREAM: {
+        int err = select_stream_end(op->stream);
         op->stream = NULL;
-        list_finish(op, 0);
+        if (err < 0)
+            fail_held_memory(op, err);
+        list_finish(op, err < 0 ? -1 : 0);
         break;
+    }
     case LIST_REMOVE:
     case LIST_PURGE:
         if (op->nbatch > 0) {
@@ -196,7 +220,7 @@ static void list_ended(struct list_op *op)
     }
 }
 
-/* A SELECT that sorts without LIMIT or has DISTINCT holds its rows;
+/* A SELECT that sorts every row (ORDER BY without LIMIT) holds them;
  * past max_select_memory it stops with an error instead of growing. */
 static int collect_row(struct list_op *op, const char *const *vals)
 {
@@ -237,17 +261,6 @@ static int take_entry(struct list_op *op, const struct storage_entry *e)
     return 0;
 }
 
-static void send_out_of_sort_memory(const struct list_op *op)
-{
-    char text[256];
-    snprintf(text, sizeof(text),
-             "the rows or groups this SELECT on LIST_STAGE holds need more than %ld MiB "
-             "(max_select_memory); narrow the listing with a path or PATTERN, or give a sort "
-             "a LIMIT",
-             op->c->srv->cfg->max_select_memory);
-    mysql_conn_send_err(op->c, ER_OUT_OF_SORTMEMORY, text);
-}
-
 /* A result set already begun cannot be turned into an error. */
 static bool result_begun(const struct list_op *op)
 {
@@ -282,13 +295,8 @@ static void list_page_cb(void *arg, int status, const struct storage_entry *e, s
             return;
         }
         int rc = m ? take_entry(op, &e[i]) : 0;
-        if (rc == -E2BIG) {
-            send_out_of_sort_memory(op);
-            list_finish(op, -1);
-            return;
-        }
         if (rc < 0) {
-            mysql_conn_close(c, "out of memory");
+            fail_held_memory(op, rc);
             list_finish(op, -1);
             return;
         }

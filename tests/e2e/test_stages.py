@@ -465,10 +465,16 @@ class ListStageSelect(unittest.TestCase):
             # Collected, these 40,000 rows took about 12 MiB more than LIST.
             if not os.environ.get("STAGEPROXY_SANITIZED"):  # ASan's quarantine keeps freed rows
                 self.assertLess(s.peak_rss_kib() - after_list, 2048)
-            # Statements that must hold their rows stop at max_select_memory,
-            # with an error before any row, and the session goes on.
+            # Statements that must hold rows, groups or distinct values stop
+            # at max_select_memory with an error the CLI shows without rows,
+            # and the session goes on.
             for held in ("SELECT name FROM LIST_STAGE(location => '@many') ORDER BY size;",
-                         "SELECT DISTINCT size FROM LIST_STAGE(location => '@many');",
+                         "SELECT DISTINCT name FROM LIST_STAGE(location => '@many') "
+                         "ORDER BY name DESC;",
+                         "SELECT name FROM LIST_STAGE(location => '@many') ORDER BY size "
+                         "LIMIT 1000000;",
+                         "SELECT count(DISTINCT name) FROM LIST_STAGE(location => '@many');",
+                         "SELECT DISTINCT name FROM LIST_STAGE(location => '@many');",
                          "SELECT name, count(*) FROM LIST_STAGE(location => '@many') "
                          "GROUP BY name;"):
                 rc, out, err = sql(s, held + " SELECT 'after';")
@@ -476,7 +482,32 @@ class ListStageSelect(unittest.TestCase):
                 self.assertIn("Out of sort memory: the rows or groups this SELECT on LIST_STAGE "
                               "holds need more than 1 MiB (max_select_memory)", err)
                 self.assertEqual(out, "after\nafter\n")
-            # Groups, not rows, are held: 100 directories fit.
+            # A DISTINCT without ORDER BY sends rows as it finds them, so
+            # its error ends a result already begun; the session goes on.
+            conn = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root",
+                                   cursorclass=pymysql.cursors.SSCursor)
+            with conn.cursor() as cur:
+                cur.execute("SELECT DISTINCT name FROM LIST_STAGE(location => '@many')")
+                got = []
+                with self.assertRaises(pymysql.err.OperationalError) as ctx:
+                    for row in cur:
+                        got.append(row[0])
+                self.assertEqual(ctx.exception.args[0], 1038)
+                self.assertGreater(len(got), 1000)
+                self.assertEqual(got, sorted(set(got)))
+                cur.execute("SELECT DISTINCT size FROM LIST_STAGE(location => '@many') "
+                            "ORDER BY size DESC")
+                self.assertEqual(list(cur.fetchall()), [(4,), (3,), (2,), (1,), (0,)])
+            conn.close()
+            # Only distinct rows and groups are held: 5 sizes, 100 directories fit.
+            rc, out, err = sql(s, "SELECT DISTINCT substring_index(name, '/', 1) AS dir FROM "
+                                  "LIST_STAGE(location => '@many') ORDER BY dir DESC LIMIT 2 "
+                                  "OFFSET 97;")
+            self.assertEqual((rc, out, err), (0, "dir\ndir002\ndir001\n", ""))
+            rc, out, err = sql(s, "SELECT count(DISTINCT substring_index(name, '/', 1)), "
+                                  "count(DISTINCT size) FROM LIST_STAGE(location => '@many');")
+            self.assertEqual((rc, out, err), (0, "count(DISTINCT substring_index(name, '/', 1))\t"
+                                                 "count(DISTINCT size)\n100\t5\n", ""))
             rc, out, err = sql(s, "SELECT substring_index(name, '/', 1) AS dir, count(*), "
                                   "sum(size) FROM LIST_STAGE(location => '@many') GROUP BY dir "
                                   "ORDER BY dir DESC LIMIT 2;")
@@ -571,7 +602,22 @@ class ListStageGroupBy(unittest.TestCase):
                 "GROUP BY ext HAVING sum(size) > 100 AND count(*) >= 2 ORDER BY total",
                 "SELECT DISTINCT count(*) FROM %s GROUP BY substring_index(name, '/', 1)",
                 "SELECT name, size FROM %s HAVING size > 60 ORDER BY name",
-                "SELECT mid(name, 4, 1) AS k, count(*) FROM %s GROUP BY k DESC LIMIT 3"):
+                "SELECT mid(name, 4, 1) AS k, count(*) FROM %s GROUP BY k DESC LIMIT 3",
+                "SELECT count(DISTINCT substring_index(name, '/', 1)), count(DISTINCT size), "
+                "sum(DISTINCT size), avg(DISTINCT size), count(DISTINCT name), count(ALL name), "
+                "min(DISTINCT size), max(DISTINCT lower(name)) FROM %s",
+                "SELECT substring_index(name, '.', -1) AS ext, count(DISTINCT size %% 7) AS n, "
+                "sum(DISTINCT size %% 7), count(DISTINCT md5) FROM %s GROUP BY ext "
+                "HAVING count(DISTINCT size %% 7) > 1 ORDER BY n DESC, ext",
+                "SELECT count(DISTINCT left(name, 2), size %% 3), count(DISTINCT md5, name) FROM %s",
+                "SELECT count(DISTINCT name) FROM %s WHERE size > 1000",
+                "SELECT DISTINCT substring_index(name, '/', 1) FROM %s",
+                "SELECT DISTINCT substring_index(name, '/', -1) AS f FROM %s WHERE name LIKE 'd1/r%%'",
+                "SELECT DISTINCT size %% 4 AS m FROM %s ORDER BY m DESC LIMIT 2",
+                "SELECT DISTINCT left(name, 2), size > 30 FROM %s ORDER BY 1, 2",
+                "SELECT DISTINCT left(name, 2) FROM %s LIMIT 2 OFFSET 1",
+                "SELECT DISTINCT md5, left(name, 1) FROM %s",
+                "SELECT DISTINCT count(*) FROM %s GROUP BY size %% 3"):
             self.same_as_mariadb(statement)
         desc, rows = self.same_as_mariadb(
             "SELECT substring_index(name, '/', 1) AS dir, count(*) FROM %s GROUP BY dir")
@@ -582,6 +628,7 @@ class ListStageGroupBy(unittest.TestCase):
                           "SELECT name FROM %s WHERE count(*) > 1",
                           "SELECT name FROM %s GROUP BY 9",
                           "SELECT sum(count(*)) FROM %s",
+                          "SELECT sum(DISTINCT size, name) FROM %s",
                           "SELECT name FROM %s GROUP BY name HAVING nope > 1"):
             self.assertIsInstance(self.same_as_mariadb(statement), int, statement)
 

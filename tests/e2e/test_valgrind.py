@@ -50,7 +50,10 @@ class Valgrind(unittest.TestCase):
                                 "limit 1; select count(*), min(name), max(upper(name)) from "
                                 "list_stage(location => '@vg'); select substring_index(name, '/', 1) "
                                 "k, count(*), avg(length(name)) from list_stage(location => '@vg') "
-                                "group by k having count(*) > 0 order by k desc; "
+                                "group by k having count(*) > 0 order by k desc; select distinct "
+                                "length(name) from list_stage(location => '@vg') order by 1; "
+                                "select count(distinct left(name, 1)) from list_stage(location => "
+                                "'@vg'); "
                                 "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
@@ -58,6 +61,8 @@ class Valgrind(unittest.TestCase):
             self.assertIn("A.CSV", out)
             self.assertIn("2\ta.csv\tD/B.CSV", out)  # aggregates folded as the listing went
             self.assertIn("d\t1\t7.0000\na.csv\t1\t5.0000", out)  # groups held, not rows
+            self.assertIn("length(name)\n5\n7\n", out)
+            self.assertIn("count(distinct left(name, 1))\n2\n", out)
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "select nope from list_stage(location => '@~')"], timeout=120)
             self.assertIn("Unknown column 'nope'", err)
