@@ -235,6 +235,14 @@ static void purge_writes_stopped_cb(void *arg)
     free(name);
 }
 
+static int writes_stop_failed(struct mysql_conn *c, const char *name, int rc)
+{
+    if (rc == -EBUSY)
+        return stage_err(c, 2501, "UnknownStage",
+                         "Stage '%s' is being dropped or replaced by another statement", name);
+    return stage_err(c, 4000, "StorageOther", "out of memory");
+}
+
 static int purge_start(struct list_op *op, const char *name)
 {
     struct mysql_conn *c = op->c;
@@ -247,11 +255,7 @@ static int purge_start(struct list_op *op, const char *name)
         free(op->writes_stopped); /* not ours to resume */
         op->writes_stopped = NULL;
         stage_list_op_free(op);
-        return rc == -EBUSY ? stage_err(c, 2501, "UnknownStage",
-                                        "Stage '%s' is being dropped or replaced by another "
-                                        "statement",
-                                        name)
-                            : stage_err(c, 4000, "StorageOther", "out of memory");
+        return writes_stop_failed(c, name, rc);
     }
     if (rc == 0)
         return stage_list_start(op, name, "", NULL);
@@ -288,6 +292,73 @@ static void replace_after_purge(struct list_op *op, int status)
     /* a failed save takes the new definition out again; the old one is gone with its files */
     commit_catalog(c, NULL, name, stopped, true);
     free(name);
+}
+
+/* DROP and CREATE OR REPLACE of an external stage keep its objects, but
+ * stop uploads to it and wait for them all the same: one that landed after
+ * the answer would put an object where no stage points any more. */
+struct external_change {
+    struct mysql_conn *c;
+    char *name;            /* its uploads resume once the change is saved or undone */
+    struct stage_def *def; /* CREATE OR REPLACE: the new definition; DROP: NULL */
+};
+
+static int external_apply(struct external_change *x, bool already_async)
+{
+    struct mysql_conn *c = x->c;
+    char *name = x->name;
+    struct stage_def *def = x->def;
+    free(x);
+    if (!def)
+        return commit_catalog(c, catalog_take(&c->srv->catalog, name), NULL, name, already_async);
+    if (catalog_put(&c->srv->catalog, def) == 0)
+        return commit_catalog(c, NULL, NULL, name, already_async);
+    stage_def_free(def);
+    stage_writes_resume(c->srv, name);
+    free(name);
+    int rc = stage_err(c, 4000, "StorageOther", "out of memory");
+    if (already_async)
+        mysql_command_statement_done(c, rc);
+    return rc;
+}
+
+static void external_writes_stopped_cb(void *arg)
+{
+    struct external_change *x = arg;
+    struct mysql_conn *c = x->c;
+    if (!stage_conn_gone(c)) {
+        external_apply(x, true);
+        return;
+    }
+    stage_writes_resume(c->srv, x->name); /* the client left: no change */
+    stage_def_free(x->def);
+    free(x->name);
+    free(x);
+    mysql_command_statement_done(c, -1);
+}
+
+/* Takes `def` (NULL for DROP). */
+static int external_change_start(struct mysql_conn *c, const char *name, struct stage_def *def)
+{
+    struct external_change *x = calloc(1, sizeof(*x));
+    if (!x || !(x->name = strdup(name))) {
+        free(x);
+        stage_def_free(def);
+        return stage_err(c, 4000, "StorageOther", "out of memory");
+    }
+    x->c = c;
+    x->def = def;
+    int rc = stage_writes_stop(c->srv, name, external_writes_stopped_cb, x);
+    if (rc == 0)
+        return external_apply(x, false);
+    if (rc == 1) {
+        mysql_conn_async_begin(c);
+        return 1;
+    }
+    stage_def_free(def);
+    free(x->name);
+    free(x);
+    return writes_stop_failed(c, name, rc);
 }
 
 static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
@@ -337,11 +408,13 @@ static int exec_create(struct mysql_conn *c, const char *sql, size_t len)
                         op->done = replace_after_purge;
                         rc = purge_start(op, st.name);
                     }
+                } else if (old) {
+                    rc = external_change_start(c, st.name, def);
                 } else if (catalog_put(&c->srv->catalog, def) < 0) {
                     stage_def_free(def);
                     rc = stage_err(c, 4000, "StorageOther", "out of memory");
                 } else {
-                    rc = commit_catalog(c, NULL, old ? NULL : st.name, NULL, false);
+                    rc = commit_catalog(c, NULL, st.name, NULL, false);
                 }
             }
         }
@@ -396,7 +469,7 @@ static int exec_drop(struct mysql_conn *c, const char *sql, size_t len)
             rc = purge_start(op, st.name);
         }
     } else {
-        rc = commit_catalog(c, catalog_take(&c->srv->catalog, st.name), NULL, NULL, false);
+        rc = external_change_start(c, st.name, NULL);
     }
     stage_stmt_free(&st);
     return rc;

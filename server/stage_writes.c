@@ -44,7 +44,7 @@ int stage_write_begin(struct server *srv, struct stage_write *w, const char *nam
     memset(w, 0, sizeof(*w));
     w->cancel = cancel;
     const struct stage_def *d = strcmp(name, "~") ? catalog_find(&srv->catalog, name) : NULL;
-    if (d && d->type == STAGE_INTERNAL) {
+    if (d) {
         if (closing_find(srv, d->name)) {
             stage_error_set(err, 2501, "UnknownStage", "Stage '%s' is being dropped or replaced",
                             d->name);

@@ -1,7 +1,9 @@
-/* Uploads in flight to internal stages, so that DROP STAGE and CREATE OR
- * REPLACE can stop them before purging the stage's files: otherwise an
- * upload that commits after the purge would leave its file in the dropped
- * stage, and a stage created later under the same name would show it. */
+/* Uploads in flight to named stages, so that DROP STAGE and CREATE OR
+ * REPLACE can stop them first: otherwise an upload that commits after the
+ * purge of an internal stage would leave its file in the dropped stage (and
+ * a stage created later under the same name would show it), and one into an
+ * external stage would land where no stage points any more, after the
+ * client was told it was gone. */
 #ifndef SP_SERVER_STAGE_WRITES_H
 #define SP_SERVER_STAGE_WRITES_H
 
@@ -14,7 +16,7 @@ struct stage_error;
 
 struct stage_write {
     struct list_node node;
-    char *stage; /* NULL: a stage nothing purges (a user's or an external one) */
+    char *stage; /* NULL: a user's stage, never dropped */
     /* The stage is going away: end the upload with an error. The write
      * still counts until stage_write_end. */
     void (*cancel)(struct stage_write *w);

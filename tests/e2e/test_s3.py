@@ -445,6 +445,41 @@ class Faults(S3Test):
         self.assertIn("S3 error PreconditionFailed (HTTP 412): the object changed while it was "
                       "read", s.log())
 
+    def test_drop_and_replace_stop_uploads_in_flight(self):
+        # DROP keeps an external stage's objects, but an upload still running
+        # must not land after the answer, where no stage points any more.
+        s = self.server("--s3-part-size", "5")
+        src = self.file("slow.bin", 12 * MIB)
+        base = "http://127.0.0.1:%d" % s.http_port
+        for how in ("DROP STAGE x;", stage_sql("x", self.s3.endpoint, "t21-new/").replace(
+                "CREATE STAGE", "CREATE OR REPLACE STAGE")):
+            self.assertEqual(q(s, stage_sql("x", self.s3.endpoint, "t21/")), ("", ""))
+            self.assertEqual(http(s, "PUT", "/v1/stages/x/files/keep.bin", b"k")[0], 201)
+            proc = subprocess.Popen(["curl", "-sS", "--limit-rate", "3M", "-o", "-", "-w",
+                                     "\n%{http_code}", "-T", src, base + "/v1/stages/x/files/late.bin"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                st, metrics = http(s, "GET", "/metrics")
+                if b"stageproxy_uploads_in_flight 1" in metrics:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.5)
+            self.assertEqual(q(s, how), ("", ""), how)
+            self.assertEqual(self.s3.keys("t21/"), ["t21/keep.bin"], how)  # at the answer
+            out, err = proc.communicate(timeout=60)
+            body, status = out.rsplit("\n", 1)
+            self.assertEqual(status, "409", (how, out, err))
+            self.assertIn("was dropped or replaced during the upload", body)
+            self.assertEqual(self.s3.keys("t21/"), ["t21/keep.bin"], how)
+            self.assertEqual(self.s3.keys("t21-new/"), [], how)
+            if how.startswith("DROP"):
+                self.assertEqual(q(s, stage_sql("x", self.s3.endpoint, "t21-new/")), ("", ""))
+            # the stage of that name takes uploads again, where it now points
+            self.assertEqual(http(s, "PUT", "/v1/stages/x/files/after.bin", b"a")[0], 201)
+            self.assertEqual(self.s3.keys("t21-new/"), ["t21-new/after.bin"])
+            self.assertEqual(q(s, "REMOVE @x; DROP STAGE x;"), ("", ""))
+
     def test_client_abort_mid_multipart_aborts_the_upload(self):
         relay = FaultRelay(self.s3.port)
         self.addCleanup(relay.close)

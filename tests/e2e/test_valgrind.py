@@ -300,6 +300,22 @@ class Valgrind(unittest.TestCase):
                                timeout=120)
             self.assertEqual(rc, 0, err)
             rc, out, err = run(mysql + [stage_sql("v4", s3.endpoint, "vg/")], timeout=120)
+            # CREATE OR REPLACE waits for an upload in flight to end (409)
+            late = socket.create_connection(("127.0.0.1", s.http_port), timeout=60)
+            late.sendall(b"PUT /v1/stages/v4/files/late.bin HTTP/1.1\r\n"
+                         b"Content-Length: 99999999\r\n\r\n" + os.urandom(1 << 20))
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                rc, out, err = run(["curl", "-sS", "http://127.0.0.1:%d/metrics" % s.http_port],
+                                   timeout=120)
+                if "stageproxy_uploads_in_flight 1" in out:
+                    break
+                time.sleep(0.2)
+            rc, out, err = run(mysql + [stage_sql("v4", s3.endpoint, "vg2/").replace(
+                "CREATE STAGE", "CREATE OR REPLACE STAGE")], timeout=120)
+            self.assertEqual((rc, err), (0, ""))
+            self.assertTrue(late.recv(4096).startswith(b"HTTP/1.1 409"))
+            late.close()
             busy = socket.create_connection(("127.0.0.1", s.http_port), timeout=60)
             busy.sendall(b"PUT /v1/stages/v4/files/left.bin HTTP/1.1\r\n"
                          b"Content-Length: 99999999\r\n\r\n" + os.urandom(6 << 20))
