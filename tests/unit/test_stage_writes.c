@@ -75,10 +75,18 @@ int main(void)
     CHECK_EQ(stops, 1);
     stage_writes_resume(&srv, "s");
 
-    /* external and user stages are never purged: nothing to wait for */
-    CHECK_EQ(stage_writes_stop(&srv, "ext", stopped_cb, NULL), 0);
-    CHECK_EQ(cancels, 1);
+    /* an external stage's uploads are stopped and waited for as well (its
+     * DROP or REPLACE must not answer before they end); a user's never */
+    CHECK_EQ(stage_writes_stop(&srv, "ext", stopped_cb, NULL), 1);
+    CHECK_EQ(cancels, 2);
+    CHECK_EQ(stage_write_begin(&srv, &b, "ext", count_cancel, &err), -EBUSY);
+    stage_write_end(&srv, &ext);
+    CHECK_EQ(stops, 2);
     stage_writes_resume(&srv, "ext");
+    CHECK_EQ(stage_write_begin(&srv, &ext, "ext", count_cancel, &err), 0);
+    CHECK_EQ(stage_writes_stop(&srv, "~", stopped_cb, NULL), 0);
+    CHECK_EQ(cancels, 2);
+    stage_writes_resume(&srv, "~");
     stage_writes_resume(&srv, NULL);
 
     stage_write_end(&srv, &late);
