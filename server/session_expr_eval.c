@@ -15,6 +15,7 @@
 #include "server/mysql_result.h"
 #include "server/process.h"
 #include "server/session.h"
+#include "server/session_date.h"
 #include "server/session_expr.h"
 #include "server/session_string.h"
 #include "server/session_time.h"
@@ -220,6 +221,34 @@ static bool fname(const struct node *n, const char *name)
     return strcasecmp(n->name, name) == 0;
 }
 
+/* DATE_ADD and DATE_SUB (INTERVAL arithmetic), DATEDIFF and DATE; NULL
+ * for a NULL or a value that is not a date. */
+static struct val fn_date(struct evaluator *ev, struct node *n, struct val *args)
+{
+    struct date_point a, b;
+    for (int i = 0; i < n->nargs; i++)
+        if (args[i].t == V_NULL)
+            return v_null();
+    struct val x = ex_to_text(ev, &args[0]);
+    if (date_parse(x.s, x.len, &a) < 0)
+        return v_null();
+    if (fname(n, "DATEDIFF")) {
+        struct val y = ex_to_text(ev, &args[1]);
+        return date_parse(y.s, y.len, &b) < 0 ? v_null() : v_int(a.days - b.days);
+    }
+    if (fname(n, "DATE")) {
+        a.has_time = false;
+    } else {
+        double amount = v_num(&args[1]);
+        int u = date_unit_find(args[2].s, args[2].len);
+        if (u < 0 || date_add(&a, fname(n, "DATE_SUB") ? -amount : amount, (enum date_unit)u) < 0)
+            return v_null();
+    }
+    char out[40];
+    date_format(&a, out, sizeof(out));
+    return v_cstr(arena_strndup(ev->a, out, strlen(out)));
+}
+
 static struct val fn_time(struct evaluator *ev, struct node *n, struct val *args)
 {
     int64_t now = (int64_t)time(NULL);
@@ -238,6 +267,8 @@ static struct val fn_time(struct evaluator *ev, struct node *n, struct val *args
         return datetime_val(ev, now, 't');
     if (fname(n, "UNIX_TIMESTAMP"))
         return v_int(now);
+    if (fname(n, "DATE_ADD") || fname(n, "DATE_SUB") || fname(n, "DATEDIFF") || fname(n, "DATE"))
+        return fn_date(ev, n, args);
     if (fname(n, "TIMEDIFF")) {
         int64_t a, b;
         if (args[0].t == V_NULL || args[1].t == V_NULL)
@@ -314,6 +345,18 @@ static struct val fn_case_conv(struct evaluator *ev, struct node *n, struct val 
     return v_str(s, t.len);
 }
 
+/* A number as a position or a count: NaN is 0, and what int64_t cannot
+ * hold is clamped rather than cast (which C leaves undefined). */
+static int64_t clamped_int(const struct val *v)
+{
+    double d = v_num(v);
+    if (isnan(d))
+        return 0;
+    if (d >= 9223372036854775807.0)
+        return INT64_MAX;
+    return d <= -9223372036854775808.0 ? INT64_MIN : (int64_t)d;
+}
+
 /* SUBSTRING, SUBSTR, MID, LEFT, RIGHT, SUBSTRING_INDEX: a slice of the
  * first argument's text; NULL when any argument is. */
 static struct val fn_slice(struct evaluator *ev, const struct node *n, struct val *args)
@@ -322,7 +365,7 @@ static struct val fn_slice(struct evaluator *ev, const struct node *n, struct va
         if (args[i].t == V_NULL)
             return v_null();
     struct val t = ex_to_text(ev, &args[0]);
-    int64_t k = (int64_t)v_num(&args[n->nargs - 1]);
+    int64_t k = clamped_int(&args[n->nargs - 1]);
     struct str_slice sl;
     if (fname(n, "LEFT")) {
         sl = str_left(t.s, t.len, k);
@@ -332,7 +375,7 @@ static struct val fn_slice(struct evaluator *ev, const struct node *n, struct va
         struct val d = ex_to_text(ev, &args[1]);
         sl = str_substring_index(t.s, t.len, d.s, d.len, k);
     } else {
-        sl = str_substring(t.s, t.len, (int64_t)v_num(&args[1]), n->nargs == 3, k);
+        sl = str_substring(t.s, t.len, clamped_int(&args[1]), n->nargs == 3, k);
     }
     char *out = arena_strndup(ev->a, t.s + sl.off, sl.len);
     return out ? v_str(out, sl.len) : v_null();
@@ -364,6 +407,10 @@ static const struct func_def functions[] = {
     {"UTC_TIME", 0, 1, MYSQL_TYPE_TIME},
     {"UNIX_TIMESTAMP", 0, 0, MYSQL_TYPE_LONGLONG},
     {"TIMEDIFF", 2, 2, MYSQL_TYPE_TIME},
+    {"DATE_ADD", 3, 3, 0}, /* date_arith_column */
+    {"DATE_SUB", 3, 3, 0},
+    {"DATEDIFF", 2, 2, MYSQL_TYPE_LONG},
+    {"DATE", 1, 1, MYSQL_TYPE_DATE},
     {"CONVERT_TZ", 3, 3, MYSQL_TYPE_DATETIME},
     {"TIME_FORMAT", 2, 2, MYSQL_TYPE_VAR_STRING},
     {"DATE_FORMAT", 2, 2, MYSQL_TYPE_VAR_STRING},
@@ -680,7 +727,7 @@ static const struct {
     uint16_t flags;
 } binary_types[] = {
     {MYSQL_TYPE_LONGLONG, 21, 0, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
-    {MYSQL_TYPE_LONG, 1, 0, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM}, /* truth values */
+    {MYSQL_TYPE_LONG, 11, 0, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
     {MYSQL_TYPE_DOUBLE, 23, 31, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
     {MYSQL_TYPE_NEWDECIMAL, 23, 31, MYSQL_FLAG_BINARY | MYSQL_FLAG_NUM},
     {MYSQL_TYPE_DATETIME, 19, 0, MYSQL_FLAG_BINARY},
@@ -701,6 +748,31 @@ struct mysql_column ex_typed(const char *name, uint8_t type)
             c.flags = binary_types[i].flags;
         }
     }
+    return c;
+}
+
+/* What comparisons and other truth values are: INT(1), as MariaDB has them. */
+static struct mysql_column truth_column(void)
+{
+    struct mysql_column c = ex_typed(NULL, MYSQL_TYPE_LONG);
+    c.length = 1;
+    return c;
+}
+
+/* DATE_ADD and DATE_SUB: a DATETIME for a DATETIME, a DATE for a DATE
+ * moved by days or more (else a DATETIME), and a CHAR for text. */
+static struct mysql_column date_arith_column(struct session *s, const struct node *n,
+                                             const struct vtable_rows *t)
+{
+    struct mysql_column c = ex_column_for(s, n->args[0], t);
+    int u = date_unit_find(n->args[2]->lit.s, n->args[2]->lit.len);
+    if (c.type == MYSQL_TYPE_DATE && u >= 0 && !date_unit_keeps_date((enum date_unit)u))
+        return ex_typed(NULL, MYSQL_TYPE_DATETIME);
+    if (c.type == MYSQL_TYPE_DATE || c.type == MYSQL_TYPE_DATETIME)
+        return ex_typed(NULL, c.type);
+    c = ex_typed(NULL, MYSQL_TYPE_VAR_STRING);
+    c.type = MYSQL_TYPE_STRING;
+    c.length = 29 * 4; /* "YYYY-MM-DD HH:MM:SS.ffffff" and room, in characters of utf8mb4 */
     return c;
 }
 
@@ -744,6 +816,8 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
                 c.flags |= MYSQL_FLAG_UNSIGNED | MYSQL_FLAG_NOT_NULL;
             return c;
         }
+        if ((fname(n, "DATE_ADD") || fname(n, "DATE_SUB")) && n->nargs == 3)
+            return date_arith_column(s, n, t);
         /* IFNULL, COALESCE, IF, MIN, MAX: the type of the first value argument */
         int i = fname(n, "IF") ? 1 : 0;
         return i < n->nargs ? ex_column_for(s, n->args[i], t)
@@ -760,11 +834,11 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
                         n->op != OP_DIV;
             return ex_typed(NULL, ints ? MYSQL_TYPE_LONGLONG : MYSQL_TYPE_NEWDECIMAL);
         }
-        return ex_typed(NULL, MYSQL_TYPE_LONG);
+        return truth_column();
     case N_CASE:
         return n->nargs > 2 ? ex_column_for(s, n->args[2], t)
                             : ex_typed(NULL, MYSQL_TYPE_VAR_STRING);
-    default: /* NOT, IS, LIKE, IN, BETWEEN: truth values, as comparisons */
-        return ex_typed(NULL, MYSQL_TYPE_LONG);
+    default: /* NOT, IS, LIKE, IN, BETWEEN */
+        return truth_column();
     }
 }

@@ -13,6 +13,7 @@
 #include "server/mysql_result.h"
 #include "server/process.h"
 #include "server/session.h"
+#include "server/session_date.h"
 #include "server/session_expr.h"
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -220,6 +221,85 @@ bool px_parse_args(struct parser *p, struct node *n)
 
 static const char *const aggregates[] = {"COUNT", "MIN", "MAX", "SUM", "AVG", NULL};
 
+static struct node *literal(struct parser *p, struct val v);
+
+/* INTERVAL's amount and unit, after the keyword. */
+static bool parse_interval(struct parser *p, struct node **amount, struct node **unit)
+{
+    if (!(*amount = px_parse_expr(p)))
+        return false;
+    const struct sql_token *t = px_cur(p);
+    int u = t->type == SQL_TK_IDENT ? date_unit_find(p->src + t->start, t->len) : -1;
+    if (u < 0) {
+        if (t->type == SQL_TK_IDENT && memchr(p->src + t->start, '_', t->len))
+            fail(p, ER_NOT_SUPPORTED_YET, "INTERVAL units that combine two fields");
+        else
+            px_syntax_error(p);
+        return false;
+    }
+    p->pos++;
+    return (*unit = literal(p, v_cstr(date_unit_name((enum date_unit)u)))) != NULL;
+}
+
+/* What INTERVAL arithmetic and its function forms become: DATE_ADD(date,
+ * amount, unit) or DATE_SUB(...). */
+static struct node *date_arith(struct parser *p, bool subtract, size_t start, struct node *date,
+                               struct node *amount, struct node *unit)
+{
+    if (!date || !amount || !unit)
+        return NULL;
+    struct node *n = new_node(p, N_FUNC);
+    if (!n || !(n->args = arena_alloc(p->a, 3 * sizeof(struct node *))))
+        return NULL;
+    n->name = subtract ? "DATE_SUB" : "DATE_ADD";
+    n->name_len = strlen(n->name);
+    n->src_start = start;
+    n->nargs = 3;
+    n->args[0] = date;
+    n->args[1] = amount;
+    n->args[2] = unit;
+    return n;
+}
+
+/* DATE_ADD(d, INTERVAL n unit), DATE_SUB, and ADDDATE / SUBDATE, which
+ * also take a number of days; after the '('. */
+static struct node *parse_date_function(struct parser *p, const struct node *f)
+{
+    bool subtract = strcasecmp(f->name, "DATE_SUB") == 0 || strcasecmp(f->name, "SUBDATE") == 0;
+    bool days = strcasecmp(f->name, "ADDDATE") == 0 || strcasecmp(f->name, "SUBDATE") == 0;
+    struct node *date = px_parse_expr(p), *amount = NULL, *unit = NULL;
+    if (!date)
+        return NULL;
+    if (!px_accept_op(p, ",")) {
+        px_syntax_error(p);
+        return NULL;
+    }
+    if (px_accept(p, "INTERVAL")) {
+        if (!parse_interval(p, &amount, &unit))
+            return NULL;
+    } else if (days) {
+        amount = px_parse_expr(p);
+        unit = literal(p, v_cstr(date_unit_name(DATE_DAY)));
+    } else {
+        px_syntax_error(p);
+        return NULL;
+    }
+    if (amount && unit && !px_accept_op(p, ")")) {
+        px_syntax_error(p);
+        return NULL;
+    }
+    return date_arith(p, subtract, f->src_start, date, amount, unit);
+}
+
+static bool is_date_function(const char *name)
+{
+    static const char *const names[] = {"DATE_ADD", "DATE_SUB", "ADDDATE", "SUBDATE", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static struct node *parse_function(struct parser *p, const struct sql_token *name)
 {
     struct node *n = new_node(p, N_FUNC);
@@ -229,6 +309,8 @@ static struct node *parse_function(struct parser *p, const struct sql_token *nam
     n->name = px_text(p, name);
     n->name_len = strlen(n->name);
     p->pos += 2; /* the name and '(' */
+    if (is_date_function(n->name))
+        return parse_date_function(p, n);
     for (int i = 0; aggregates[i]; i++) {
         if (strcasecmp(n->name, aggregates[i]) == 0) {
             n->agg = "cnxsa"[i];
@@ -365,12 +447,12 @@ static struct node *parse_ident(struct parser *p)
     const struct sql_token *t = px_cur(p);
     const struct sql_token *next = px_peek(p, 1);
     if (t->type == SQL_TK_IDENT) {
-        if (px_accept(p, "NULL"))
-            return literal(p, v_null());
-        if (px_accept(p, "TRUE"))
-            return literal(p, v_int(1));
-        if (px_accept(p, "FALSE"))
-            return literal(p, v_int(0));
+        bool is_null = sql_token_is(p->src, t, "NULL"), is_true = sql_token_is(p->src, t, "TRUE");
+        if (is_null || is_true || sql_token_is(p->src, t, "FALSE")) {
+            struct node *n = literal(p, is_null ? v_null() : v_int(is_true));
+            p->pos++; /* after, so that the label starts at the word */
+            return n;
+        }
         if (px_accept(p, "CASE"))
             return parse_case(p);
         if (next->type == SQL_TK_STRING &&
@@ -558,16 +640,32 @@ static struct node *parse_mul(struct parser *p)
 
 static struct node *parse_add(struct parser *p)
 {
-    struct node *l = parse_mul(p);
+    size_t start = px_cur(p)->start;
+    struct node *l, *amount, *unit;
+    if (px_accept(p, "INTERVAL")) { /* INTERVAL 1 DAY + date */
+        if (!parse_interval(p, &amount, &unit))
+            return NULL;
+        if (!px_accept_op(p, "+")) {
+            px_syntax_error(p);
+            return NULL;
+        }
+        l = date_arith(p, false, start, parse_mul(p), amount, unit);
+    } else {
+        l = parse_mul(p);
+    }
     for (;;) {
         if (!l)
             return NULL;
-        if (px_accept_op(p, "+"))
-            l = binary(p, OP_ADD, l, parse_mul(p));
-        else if (px_accept_op(p, "-"))
-            l = binary(p, OP_SUB, l, parse_mul(p));
-        else
+        bool plus = px_accept_op(p, "+");
+        if (!plus && !px_accept_op(p, "-"))
             return l;
+        if (px_accept(p, "INTERVAL")) {
+            if (!parse_interval(p, &amount, &unit))
+                return NULL;
+            l = date_arith(p, !plus, l->src_start, l, amount, unit);
+        } else {
+            l = binary(p, plus ? OP_ADD : OP_SUB, l, parse_mul(p));
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/session_date.h"
+
 int time_zone_offset(const char *tz, int *offset)
 {
     if (!strcasecmp(tz, "SYSTEM") || !strcasecmp(tz, "UTC") || !strcasecmp(tz, "GMT") ||
@@ -22,16 +24,6 @@ int time_zone_offset(const char *tz, int *offset)
     return -1;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 int time_parse_datetime(const char *s, size_t len, int64_t *secs)
 {
     char tmp[64];
@@ -45,7 +37,7 @@ int time_parse_datetime(const char *s, size_t len, int64_t *secs)
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
         return -1;
-    *secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    *secs = date_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + sec;
     return 0;
 }
 
