@@ -632,21 +632,20 @@ static void fail_held_memory(struct parser *p, int err)
 
 /* Groups the matching rows of `t` into rows[0 .. *n). */
 static bool group_rows(struct parser *p, struct evaluator *ev, struct select_stmt *st,
-                       const struct out_plan *pl, struct out_row **rows, size_t *n)
+                       const struct out_plan *pl, struct select_groups *g, struct out_row **rows,
+                       size_t *n)
 {
-    struct select_groups g;
-    if (!sel_groups_init(&g, p, ev, st, pl, sel_memory_limit(p->s)))
+    if (!sel_groups_init(g, p, ev, st, pl, sel_memory_limit(p->s)))
         return false;
     const struct vtable_rows *t = ev->table;
     int err = 0;
     for (size_t r = 0; r < (t ? t->nrows : 1) && err == 0; r++) {
         struct row_ctx rc = {t ? t->cells + r * t->ncols : NULL, false};
         if (sel_row_matches(ev, st, &rc))
-            err = sel_groups_add(&g, &rc);
+            err = sel_groups_add(g, &rc);
     }
-    if (err == 0 && !sel_groups_emit(&g, p, pl, rows, n))
+    if (err == 0 && !sel_groups_emit(g, p, pl, rows, n))
         err = -ENOMEM;
-    sel_groups_free(&g);
     if (err < 0)
         fail_held_memory(p, err);
     return err == 0;
@@ -668,7 +667,8 @@ int sel_drop_duplicates(struct session *s, struct out_row *rows, size_t *n, int 
     return rc < 0 ? rc : 0;
 }
 
-static int run_select(struct parser *p, struct select_stmt *st, struct vtable_rows *t)
+static int select_rows(struct parser *p, struct select_stmt *st, struct vtable_rows *t,
+                       struct select_groups *g)
 {
     struct out_plan pl;
     memset(&pl, 0, sizeof(pl));
@@ -678,7 +678,7 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
     size_t nin = t ? t->nrows : 1, nout = 0;
     struct out_row *rows = NULL;
     if (sel_grouped(st)) {
-        if (!group_rows(p, &ev, st, &pl, &rows, &nout))
+        if (!group_rows(p, &ev, st, &pl, g, &rows, &nout))
             return -1;
     } else {
         if (!(rows = arena_alloc(p->a, sizeof(*rows) * (nin ? nin : 1))))
@@ -707,6 +707,15 @@ static int run_select(struct parser *p, struct select_stmt *st, struct vtable_ro
     }
     sel_send_rows(p->s, &pl, rows, nout, st);
     return 0;
+}
+
+static int run_select(struct parser *p, struct select_stmt *st, struct vtable_rows *t)
+{
+    struct select_groups g;
+    memset(&g, 0, sizeof(g));
+    int rc = select_rows(p, st, t, &g);
+    sel_groups_free(&g); /* only now: a row's plain columns may point into its group */
+    return rc;
 }
 
 /* Loads the FROM tables; false after setting the error. */

@@ -657,6 +657,18 @@ class ListStageGroupBy(unittest.TestCase):
         self.assertEqual((rc, err), (0, ""))
         self.assertEqual(out.split("\n")[1::2], ["62", "0"])
 
+    def test_grouped_star_columns_of_a_held_table(self):
+        # Plain columns of a group are read from its first row; the rows must
+        # outlive the groups until they are sent (a fuzzer-found use after free).
+        conn = pymysql.connect(host="127.0.0.1", port=self.s.mysql_port, user="root")
+        with conn.cursor() as cur:
+            cur.execute("SELECT *, count(*) FROM information_schema.SCHEMATA GROUP BY schema_name")
+            grouped = cur.fetchall()
+            cur.execute("SELECT *, 1 FROM information_schema.SCHEMATA ORDER BY schema_name")
+            self.assertEqual(grouped, cur.fetchall())
+            self.assertGreater(len(grouped), 1)
+        conn.close()
+
     def test_misplaced_aggregates_fail_as_in_mariadb(self):
         for statement in ("SELECT count(*) c FROM %s GROUP BY c",
                           "SELECT name FROM %s WHERE count(*) > 1",
