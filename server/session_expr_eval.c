@@ -357,6 +357,77 @@ static int64_t clamped_int(const struct val *v)
     return d <= -9223372036854775808.0 ? INT64_MIN : (int64_t)d;
 }
 
+/* The texts of a string function's (up to three) arguments; false when
+ * one is NULL, which makes the result NULL. */
+static bool texts(struct evaluator *ev, const struct node *n, const struct val *args, struct val *t)
+{
+    for (int i = 0; i < n->nargs && i < 3; i++) {
+        if (args[i].t == V_NULL)
+            return false;
+        t[i] = ex_to_text(ev, &args[i]);
+    }
+    return true;
+}
+
+/* REPLACE, REVERSE, LPAD, RPAD, REPEAT: text built in the arena; NULL for
+ * a NULL argument, or a result longer than max_allowed_packet (MariaDB's
+ * rule too). */
+static struct val fn_build(struct evaluator *ev, const struct node *n, struct val *args)
+{
+    struct val t[3];
+    if (!texts(ev, n, args, t))
+        return v_null();
+    bool left = fname(n, "LPAD");
+    int64_t len;
+    if (fname(n, "REPLACE"))
+        len = (int64_t)str_replace(t[0].s, t[0].len, t[1].s, t[1].len, t[2].s, t[2].len, NULL);
+    else if (left || fname(n, "RPAD"))
+        len = str_pad(t[0].s, t[0].len, clamped_int(&args[1]), t[2].s, t[2].len, left, NULL);
+    else if (fname(n, "REPEAT"))
+        len = clamped_int(&args[1]) <= 0 ? 0
+              : (uint64_t)clamped_int(&args[1]) > (uint64_t)INT64_MAX / (t[0].len + 1)
+                  ? INT64_MAX
+                  : clamped_int(&args[1]) * (int64_t)t[0].len;
+    else
+        len = (int64_t)t[0].len; /* REVERSE */
+    if (len < 0 || len > ev->s->conn->srv->cfg->max_allowed_packet)
+        return v_null();
+    char *out = arena_alloc(ev->a, (size_t)len + 1);
+    if (!out)
+        return v_null();
+    if (fname(n, "REPLACE"))
+        str_replace(t[0].s, t[0].len, t[1].s, t[1].len, t[2].s, t[2].len, out);
+    else if (left || fname(n, "RPAD"))
+        str_pad(t[0].s, t[0].len, clamped_int(&args[1]), t[2].s, t[2].len, left, out);
+    else if (fname(n, "REPEAT"))
+        for (int64_t at = 0; at < len; at += (int64_t)t[0].len)
+            memcpy(out + at, t[0].s, t[0].len);
+    else
+        str_reverse(t[0].s, t[0].len, out);
+    out[len] = 0;
+    return v_str(out, (size_t)len);
+}
+
+/* LOCATE, INSTR; TRIM (as [str, remstr, 0 both | 1 leading | 2 trailing]),
+ * LTRIM, RTRIM. */
+static struct val fn_find(struct evaluator *ev, const struct node *n, struct val *args)
+{
+    struct val t[3];
+    if (!texts(ev, n, args, t))
+        return v_null();
+    if (fname(n, "LOCATE"))
+        return v_int(str_locate(t[1].s, t[1].len, t[0].s, t[0].len,
+                                n->nargs == 3 ? clamped_int(&args[2]) : 1));
+    if (fname(n, "INSTR"))
+        return v_int(str_locate(t[0].s, t[0].len, t[1].s, t[1].len, 1));
+    int64_t mode = fname(n, "TRIM") ? clamped_int(&args[2]) : fname(n, "LTRIM") ? 1 : 2;
+    struct str_slice sl = fname(n, "TRIM")
+                              ? str_trim(t[0].s, t[0].len, t[1].s, t[1].len, mode != 2, mode != 1)
+                              : str_trim(t[0].s, t[0].len, " ", 1, mode == 1, mode == 2);
+    char *out = arena_strndup(ev->a, t[0].s + sl.off, sl.len);
+    return out ? v_str(out, sl.len) : v_null();
+}
+
 /* SUBSTRING, SUBSTR, MID, LEFT, RIGHT, SUBSTRING_INDEX: a slice of the
  * first argument's text; NULL when any argument is. */
 static struct val fn_slice(struct evaluator *ev, const struct node *n, struct val *args)
@@ -435,6 +506,16 @@ static const struct func_def functions[] = {
     {"LEFT", 2, 2, MYSQL_TYPE_VAR_STRING},
     {"RIGHT", 2, 2, MYSQL_TYPE_VAR_STRING},
     {"SUBSTRING_INDEX", 3, 3, MYSQL_TYPE_VAR_STRING},
+    {"REPLACE", 3, 3, MYSQL_TYPE_VAR_STRING},
+    {"REVERSE", 1, 1, MYSQL_TYPE_VAR_STRING},
+    {"LPAD", 3, 3, MYSQL_TYPE_VAR_STRING},
+    {"RPAD", 3, 3, MYSQL_TYPE_VAR_STRING},
+    {"REPEAT", 2, 2, MYSQL_TYPE_VAR_STRING},
+    {"LOCATE", 2, 3, MYSQL_TYPE_LONG}, /* POSITION(a IN b) too */
+    {"INSTR", 2, 2, MYSQL_TYPE_LONG},
+    {"TRIM", 3, 3, MYSQL_TYPE_VAR_STRING}, /* always three: see parse_trim */
+    {"LTRIM", 1, 1, MYSQL_TYPE_VAR_STRING},
+    {"RTRIM", 1, 1, MYSQL_TYPE_VAR_STRING},
     {"SUM", 1, 1, MYSQL_TYPE_NEWDECIMAL},
     {"AVG", 1, 1, MYSQL_TYPE_NEWDECIMAL},
 };
@@ -509,6 +590,12 @@ static struct val eval_func(struct evaluator *ev, struct node *n, const struct r
     if (fname(n, "SUBSTRING") || fname(n, "SUBSTR") || fname(n, "MID") || fname(n, "LEFT") ||
         fname(n, "RIGHT") || fname(n, "SUBSTRING_INDEX"))
         return fn_slice(ev, n, args);
+    if (fname(n, "REPLACE") || fname(n, "REVERSE") || fname(n, "LPAD") || fname(n, "RPAD") ||
+        fname(n, "REPEAT"))
+        return fn_build(ev, n, args);
+    if (fname(n, "LOCATE") || fname(n, "INSTR") || fname(n, "TRIM") || fname(n, "LTRIM") ||
+        fname(n, "RTRIM"))
+        return fn_find(ev, n, args);
     if (fname(n, "LENGTH") || fname(n, "CHAR_LENGTH")) {
         if (args[0].t == V_NULL)
             return v_null();

@@ -222,6 +222,15 @@ bool px_parse_args(struct parser *p, struct node *n)
 static const char *const aggregates[] = {"COUNT", "MIN", "MAX", "SUM", "AVG", NULL};
 
 static struct node *literal(struct parser *p, struct val v);
+static struct node *parse_add(struct parser *p);
+
+/* `found`, or a syntax error. */
+static bool expected(struct parser *p, bool found)
+{
+    if (!found)
+        px_syntax_error(p);
+    return found;
+}
 
 /* INTERVAL's amount and unit, after the keyword. */
 static bool parse_interval(struct parser *p, struct node **amount, struct node **unit)
@@ -241,6 +250,18 @@ static bool parse_interval(struct parser *p, struct node **amount, struct node *
     return (*unit = literal(p, v_cstr(date_unit_name((enum date_unit)u)))) != NULL;
 }
 
+static bool set_args(struct parser *p, struct node *n, struct node *a, struct node *b,
+                     struct node *c)
+{
+    if (!a || !b || !c || !(n->args = arena_alloc(p->a, 3 * sizeof(struct node *))))
+        return false;
+    n->args[0] = a;
+    n->args[1] = b;
+    n->args[2] = c;
+    n->nargs = 3;
+    return true;
+}
+
 /* What INTERVAL arithmetic and its function forms become: DATE_ADD(date,
  * amount, unit) or DATE_SUB(...). */
 static struct node *date_arith(struct parser *p, bool subtract, size_t start, struct node *date,
@@ -249,15 +270,11 @@ static struct node *date_arith(struct parser *p, bool subtract, size_t start, st
     if (!date || !amount || !unit)
         return NULL;
     struct node *n = new_node(p, N_FUNC);
-    if (!n || !(n->args = arena_alloc(p->a, 3 * sizeof(struct node *))))
+    if (!n || !set_args(p, n, date, amount, unit))
         return NULL;
     n->name = subtract ? "DATE_SUB" : "DATE_ADD";
     n->name_len = strlen(n->name);
     n->src_start = start;
-    n->nargs = 3;
-    n->args[0] = date;
-    n->args[1] = amount;
-    n->args[2] = unit;
     return n;
 }
 
@@ -268,12 +285,8 @@ static struct node *parse_date_function(struct parser *p, const struct node *f)
     bool subtract = strcasecmp(f->name, "DATE_SUB") == 0 || strcasecmp(f->name, "SUBDATE") == 0;
     bool days = strcasecmp(f->name, "ADDDATE") == 0 || strcasecmp(f->name, "SUBDATE") == 0;
     struct node *date = px_parse_expr(p), *amount = NULL, *unit = NULL;
-    if (!date)
+    if (!date || !expected(p, px_accept_op(p, ",")))
         return NULL;
-    if (!px_accept_op(p, ",")) {
-        px_syntax_error(p);
-        return NULL;
-    }
     if (px_accept(p, "INTERVAL")) {
         if (!parse_interval(p, &amount, &unit))
             return NULL;
@@ -284,11 +297,56 @@ static struct node *parse_date_function(struct parser *p, const struct node *f)
         px_syntax_error(p);
         return NULL;
     }
-    if (amount && unit && !px_accept_op(p, ")")) {
-        px_syntax_error(p);
+    if (amount && unit && !expected(p, px_accept_op(p, ")")))
         return NULL;
-    }
     return date_arith(p, subtract, f->src_start, date, amount, unit);
+}
+
+/* TRIM([[BOTH | LEADING | TRAILING] [remstr] FROM] str), after the '(': a
+ * TRIM(str, remstr, mode) node, mode 0 both, 1 leading, 2 trailing. */
+static struct node *parse_trim(struct parser *p, struct node *n)
+{
+    int mode = px_accept(p, "LEADING") ? 1 : px_accept(p, "TRAILING") ? 2 : 0;
+    bool said = mode > 0 || px_accept(p, "BOTH");
+    struct node *rem = NULL, *str;
+    if (said && px_accept(p, "FROM")) {
+        str = px_parse_expr(p);
+    } else {
+        str = px_parse_expr(p);
+        if (str && px_accept(p, "FROM")) {
+            rem = str;
+            str = px_parse_expr(p);
+        } else if (str && said) {
+            px_syntax_error(p);
+            return NULL;
+        }
+    }
+    if (!str || !expected(p, px_accept_op(p, ")")))
+        return NULL;
+    n->name = "TRIM";
+    n->name_len = 4;
+    return set_args(p, n, str, rem ? rem : literal(p, v_cstr(" ")), literal(p, v_int(mode))) ? n
+                                                                                             : NULL;
+}
+
+/* POSITION(substr IN str), after the '(': LOCATE(substr, str). The first
+ * operand stops short of IN, as in MySQL's grammar. */
+static struct node *parse_position(struct parser *p, struct node *n)
+{
+    struct node *needle = parse_add(p);
+    if (!needle || !expected(p, px_accept(p, "IN")))
+        return NULL;
+    struct node *hay = px_parse_expr(p);
+    if (!hay || !expected(p, px_accept_op(p, ")")))
+        return NULL;
+    if (!(n->args = arena_alloc(p->a, 2 * sizeof(struct node *))))
+        return NULL;
+    n->name = "LOCATE";
+    n->name_len = 6;
+    n->args[0] = needle;
+    n->args[1] = hay;
+    n->nargs = 2;
+    return n;
 }
 
 static bool is_date_function(const char *name)
@@ -311,6 +369,10 @@ static struct node *parse_function(struct parser *p, const struct sql_token *nam
     p->pos += 2; /* the name and '(' */
     if (is_date_function(n->name))
         return parse_date_function(p, n);
+    if (strcasecmp(n->name, "TRIM") == 0)
+        return parse_trim(p, n);
+    if (strcasecmp(n->name, "POSITION") == 0)
+        return parse_position(p, n);
     for (int i = 0; aggregates[i]; i++) {
         if (strcasecmp(n->name, aggregates[i]) == 0) {
             n->agg = "cnxsa"[i];

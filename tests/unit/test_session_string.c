@@ -65,5 +65,47 @@ int main(void)
     CHECK_CUT("aaab", str_substring_index("aaab", 4, "aa", 2, -1), "b");
     CHECK_CUT("ab", str_substring_index("ab", 2, "abc", 3, 1), "ab");
     CHECK_CUT("", str_substring_index("", 0, "/", 1, -1), "");
+    /* LOCATE / INSTR: character positions, ASCII letters in either case */
+    CHECK(str_locate("banana", 6, "A", 1, 3) == 4);
+    CHECK(str_locate("banana", 6, "a", 1, 0) == 0);
+    CHECK(str_locate("banana", 6, "na", 2, 5) == 5);
+    CHECK(str_locate("banana", 6, "x", 1, 1) == 0);
+    CHECK(str_locate("\xc3\xa4"
+                     "bc",
+                     4, "C", 1, 1) == 3);
+    CHECK(str_locate("abc", 3, "", 0, 3) == 3);
+    CHECK(str_locate("abc", 3, "", 0, 4) == 0);
+    CHECK(str_locate("", 0, "", 0, 1) == 1);
+    CHECK(str_locate("abc", 3, "abcd", 4, 1) == 0);
+    CHECK(str_locate("abc", 3, "c", 1, INT64_MAX) == 0);
+    /* TRIM: repetitions of the string, not of its characters */
+    CHECK_CUT("xyxyaxy", str_trim("xyxyaxy", 7, "xy", 2, true, false), "axy");
+    CHECK_CUT("xyxyaxy", str_trim("xyxyaxy", 7, "xy", 2, false, true), "xyxya");
+    CHECK_CUT("xxx", str_trim("xxx", 3, "xx", 2, true, true), "x");
+    CHECK_CUT("a", str_trim("a", 1, "", 0, true, true), "a");
+    /* REPLACE: non-overlapping, left to right, case-sensitive */
+    char out[64];
+    size_t n2 = str_replace("aaa", 3, "aa", 2, "b", 1, out);
+    CHECK(n2 == 2 && memcmp(out, "ba", 2) == 0);
+    CHECK(str_replace("aAa", 3, "a", 1, "xyz", 3, NULL) == 7);
+    CHECK(str_replace("abc", 3, "", 0, "x", 1, NULL) == 3);
+    /* REVERSE keeps each UTF-8 character whole */
+    str_reverse("a\xc3\xa4"
+                "b",
+                4, out);
+    CHECK(memcmp(out,
+                 "b\xc3\xa4"
+                 "a",
+                 4) == 0);
+    /* LPAD / RPAD: cut, pad by characters, NULL cases, no overflow */
+    CHECK(str_pad("abc", 3, 5, "xy", 2, true, out) == 5 && memcmp(out, "xyabc", 5) == 0);
+    CHECK(str_pad("abc", 3, 6, "xy", 2, false, out) == 6 && memcmp(out, "abcxyx", 6) == 0);
+    CHECK(str_pad("abc", 3, 2, "xy", 2, true, out) == 2 && memcmp(out, "ab", 2) == 0);
+    CHECK(str_pad("a", 1, 3, "\xc3\xb6", 2, false, out) == 5);
+    CHECK(str_pad("abc", 3, 5, "", 0, true, NULL) == -1);
+    CHECK(str_pad("abc", 3, 5, "\xb0", 1, true, NULL) == -1);
+    CHECK(str_pad("abc", 3, -1, "x", 1, true, NULL) == -1);
+    CHECK(str_pad("abc", 3, 3, "", 0, true, NULL) == 3);
+    CHECK(str_pad("a", 1, INT64_MAX, "xy", 2, true, NULL) == -1);
     return test_finish("session_string");
 }
