@@ -95,8 +95,11 @@ int date_parse(const char *s, size_t len, struct date_point *p)
         s[i + 1] > '9')
         return 0; /* a date alone */
     i++;
-    if (digits(s, len, &i, 2, &h) < 0 || !sep(s, len, i++, ':') || digits(s, len, &i, 2, &mi) < 0 ||
-        !sep(s, len, i++, ':') || digits(s, len, &i, 2, &sec) < 0 || h > 23 || mi > 59 || sec > 59)
+    if (digits(s, len, &i, 2, &h) < 0 || !sep(s, len, i++, ':') || digits(s, len, &i, 2, &mi) < 0)
+        return -EINVAL;
+    if (sep(s, len, i, ':') && (i++, digits(s, len, &i, 2, &sec) < 0)) /* seconds may be left out */
+        return -EINVAL;
+    if (h > 23 || mi > 59 || sec > 59)
         return -EINVAL;
     int64_t frac = 0;
     if (sep(s, len, i, '.')) {
@@ -176,5 +179,46 @@ void date_format(const struct date_point *p, char *out, size_t cap)
         char frac[8];
         snprintf(frac, sizeof(frac), "%06lld", (long long)(p->us % 1000000));
         snprintf(out + n, cap - (size_t)n, ".%.*s", p->frac_digits, frac);
+    }
+}
+
+int64_t date_diff(const struct date_point *a, const struct date_point *b, enum date_unit u)
+{
+    if (u < DATE_MONTH) {
+        int64_t us = (b->days - a->days) * US_PER_DAY + (b->us - a->us);
+        return us / unit_us[u];
+    }
+    int64_t ya, yb;
+    int ma, mb, da, db;
+    civil_from_days(a->days, &ya, &ma, &da);
+    civil_from_days(b->days, &yb, &mb, &db);
+    int64_t months = (yb - ya) * 12 + (mb - ma);
+    /* the day of the month and the time decide whether the last one is whole */
+    int later = db != da ? (db > da ? 1 : -1) : (b->us > a->us) - (b->us < a->us);
+    if (months > 0 && later < 0)
+        months--;
+    else if (months < 0 && later > 0)
+        months++;
+    return u == DATE_YEAR ? months / 12 : u == DATE_QUARTER ? months / 3 : months;
+}
+
+int64_t date_field(const struct date_point *p, enum date_unit field)
+{
+    int64_t y;
+    int m, d;
+    civil_from_days(p->days, &y, &m, &d);
+    switch (field) {
+    case DATE_YEAR:
+        return y;
+    case DATE_MONTH:
+        return m;
+    case DATE_DAY:
+        return d;
+    case DATE_HOUR:
+        return p->us / 3600000000LL;
+    case DATE_MINUTE:
+        return p->us / 60000000 % 60;
+    default:
+        return p->us / 1000000 % 60;
     }
 }

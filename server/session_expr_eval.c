@@ -229,6 +229,13 @@ static struct val fn_date(struct evaluator *ev, struct node *n, struct val *args
     for (int i = 0; i < n->nargs; i++)
         if (args[i].t == V_NULL)
             return v_null();
+    if (fname(n, "TIMESTAMPDIFF")) { /* (unit, a, b) */
+        struct val x = ex_to_text(ev, &args[1]), y = ex_to_text(ev, &args[2]);
+        int u = date_unit_find(args[0].s, args[0].len);
+        if (u < 0 || date_parse(x.s, x.len, &a) < 0 || date_parse(y.s, y.len, &b) < 0)
+            return v_null();
+        return v_int(date_diff(&a, &b, (enum date_unit)u));
+    }
     struct val x = ex_to_text(ev, &args[0]);
     if (date_parse(x.s, x.len, &a) < 0)
         return v_null();
@@ -236,6 +243,15 @@ static struct val fn_date(struct evaluator *ev, struct node *n, struct val *args
         struct val y = ex_to_text(ev, &args[1]);
         return date_parse(y.s, y.len, &b) < 0 ? v_null() : v_int(a.days - b.days);
     }
+    static const struct {
+        const char *name;
+        enum date_unit field;
+    } fields[] = {{"YEAR", DATE_YEAR},      {"MONTH", DATE_MONTH}, {"DAY", DATE_DAY},
+                  {"DAYOFMONTH", DATE_DAY}, {"HOUR", DATE_HOUR},   {"MINUTE", DATE_MINUTE},
+                  {"SECOND", DATE_SECOND}};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (fname(n, fields[i].name))
+            return v_int(date_field(&a, fields[i].field));
     if (fname(n, "DATE")) {
         a.has_time = false;
     } else {
@@ -267,8 +283,12 @@ static struct val fn_time(struct evaluator *ev, struct node *n, struct val *args
         return datetime_val(ev, now, 't');
     if (fname(n, "UNIX_TIMESTAMP"))
         return v_int(now);
-    if (fname(n, "DATE_ADD") || fname(n, "DATE_SUB") || fname(n, "DATEDIFF") || fname(n, "DATE"))
-        return fn_date(ev, n, args);
+    static const char *const dates[] = {
+        "DATE_ADD", "DATE_SUB",   "DATEDIFF", "DATE",   "TIMESTAMPDIFF", "YEAR", "MONTH",
+        "DAY",      "DAYOFMONTH", "HOUR",     "MINUTE", "SECOND",        NULL};
+    for (int i = 0; dates[i]; i++)
+        if (fname(n, dates[i]))
+            return fn_date(ev, n, args);
     if (fname(n, "TIMEDIFF")) {
         int64_t a, b;
         if (args[0].t == V_NULL || args[1].t == V_NULL)
@@ -482,6 +502,14 @@ static const struct func_def functions[] = {
     {"DATE_SUB", 3, 3, 0},
     {"DATEDIFF", 2, 2, MYSQL_TYPE_LONG},
     {"DATE", 1, 1, MYSQL_TYPE_DATE},
+    {"TIMESTAMPDIFF", 3, 3, MYSQL_TYPE_LONGLONG},
+    {"YEAR", 1, 1, MYSQL_TYPE_LONG},
+    {"MONTH", 1, 1, MYSQL_TYPE_LONG},
+    {"DAY", 1, 1, MYSQL_TYPE_LONG},
+    {"DAYOFMONTH", 1, 1, MYSQL_TYPE_LONG},
+    {"HOUR", 1, 1, MYSQL_TYPE_LONG},
+    {"MINUTE", 1, 1, MYSQL_TYPE_LONG},
+    {"SECOND", 1, 1, MYSQL_TYPE_LONG},
     {"CONVERT_TZ", 3, 3, MYSQL_TYPE_DATETIME},
     {"TIME_FORMAT", 2, 2, MYSQL_TYPE_VAR_STRING},
     {"DATE_FORMAT", 2, 2, MYSQL_TYPE_VAR_STRING},

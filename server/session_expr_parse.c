@@ -232,11 +232,10 @@ static bool expected(struct parser *p, bool found)
     return found;
 }
 
-/* INTERVAL's amount and unit, after the keyword. */
-static bool parse_interval(struct parser *p, struct node **amount, struct node **unit)
+/* A unit of INTERVAL, TIMESTAMPDIFF or TIMESTAMPADD, as a literal of its
+ * name. */
+static bool parse_unit(struct parser *p, struct node **unit)
 {
-    if (!(*amount = px_parse_expr(p)))
-        return false;
     const struct sql_token *t = px_cur(p);
     int u = t->type == SQL_TK_IDENT ? date_unit_find(p->src + t->start, t->len) : -1;
     if (u < 0) {
@@ -248,6 +247,12 @@ static bool parse_interval(struct parser *p, struct node **amount, struct node *
     }
     p->pos++;
     return (*unit = literal(p, v_cstr(date_unit_name((enum date_unit)u)))) != NULL;
+}
+
+/* INTERVAL's amount and unit, after the keyword. */
+static bool parse_interval(struct parser *p, struct node **amount, struct node **unit)
+{
+    return (*amount = px_parse_expr(p)) != NULL && parse_unit(p, unit);
 }
 
 static bool set_args(struct parser *p, struct node *n, struct node *a, struct node *b,
@@ -349,6 +354,22 @@ static struct node *parse_position(struct parser *p, struct node *n)
     return n;
 }
 
+/* TIMESTAMPDIFF(unit, a, b) and TIMESTAMPADD(unit, n, d), after the '(';
+ * the second becomes DATE_ADD(d, n, unit). */
+static struct node *parse_timestamp_function(struct parser *p, struct node *n)
+{
+    struct node *unit, *a, *b;
+    if (!parse_unit(p, &unit) || !expected(p, px_accept_op(p, ",")) || !(a = px_parse_expr(p)) ||
+        !expected(p, px_accept_op(p, ",")) || !(b = px_parse_expr(p)) ||
+        !expected(p, px_accept_op(p, ")")))
+        return NULL;
+    if (strcasecmp(n->name, "TIMESTAMPADD") == 0)
+        return date_arith(p, false, n->src_start, b, a, unit);
+    n->name = "TIMESTAMPDIFF";
+    n->name_len = strlen(n->name);
+    return set_args(p, n, unit, a, b) ? n : NULL;
+}
+
 static bool is_date_function(const char *name)
 {
     static const char *const names[] = {"DATE_ADD", "DATE_SUB", "ADDDATE", "SUBDATE", NULL};
@@ -373,6 +394,8 @@ static struct node *parse_function(struct parser *p, const struct sql_token *nam
         return parse_trim(p, n);
     if (strcasecmp(n->name, "POSITION") == 0)
         return parse_position(p, n);
+    if (strcasecmp(n->name, "TIMESTAMPDIFF") == 0 || strcasecmp(n->name, "TIMESTAMPADD") == 0)
+        return parse_timestamp_function(p, n);
     for (int i = 0; aggregates[i]; i++) {
         if (strcasecmp(n->name, aggregates[i]) == 0) {
             n->agg = "cnxsa"[i];

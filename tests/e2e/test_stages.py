@@ -680,6 +680,22 @@ class ListStageGroupBy(unittest.TestCase):
             "DATE('2024-03-01 10:00:00.5'), DATE('x')",
             "SELECT CURDATE() + INTERVAL 1 DAY = DATE(NOW() + INTERVAL 1 DAY), "
             "NOW() - INTERVAL 1 DAY < NOW(), DATEDIFF(NOW() + INTERVAL 3 DAY, NOW())",
+            "SELECT YEAR('2024-03-05 10:20:30.5'), MONTH('2024-03-05'), DAY('2024-03-05'), "
+            "DAYOFMONTH('2024-03-05'), HOUR('2024-03-05 10:20:30'), MINUTE('2024-03-05 10:20:30'), "
+            "SECOND('2024-03-05 10:20:30'), HOUR('2024-03-05'), YEAR('x'), YEAR(NULL)",
+            "SELECT TIMESTAMPDIFF(MONTH, '2024-01-31', '2024-02-29'), "
+            "TIMESTAMPDIFF(MONTH, '2024-01-31', '2024-03-01'), "
+            "TIMESTAMPDIFF(YEAR, '2020-02-29', '2021-02-28'), "
+            "TIMESTAMPDIFF(DAY, '2024-01-01 10:00', '2024-01-03 09:00'), "
+            "TIMESTAMPDIFF(HOUR, '2024-01-03', '2024-01-01'), "
+            "TIMESTAMPDIFF(SECOND, '2024-01-01', '2024-01-01 00:00:01.9'), "
+            "TIMESTAMPDIFF(MONTH, '2024-03-01', '2024-01-31'), "
+            "TIMESTAMPDIFF(QUARTER, '2024-01-01', '2024-12-31'), "
+            "TIMESTAMPDIFF(WEEK, '2024-01-01', '2024-01-15'), "
+            "TIMESTAMPDIFF(MICROSECOND, '2024-01-01', '2024-01-01 00:00:00.5')",
+            "SELECT TIMESTAMPADD(DAY, 3, '2024-01-01'), TIMESTAMPADD(HOUR, -1, '2024-01-01'), "
+            "TIMESTAMPDIFF(DAY, NULL, '2024-01-01'), "
+            "TIMESTAMPDIFF(DAY, '2024-01-01 10:00:00', '2024-01-02 09:59:59.999999')",
         ]
         for statement in statements:
             self.same_without_table(statement)

@@ -78,8 +78,23 @@ int main(void)
     CHECK_MOVED("2024-01-01 x", 1, DATE_DAY, "2024-01-02"); /* a date, then text */
     CHECK_MOVED("2024-03-01", 1.5, DATE_DAY, "2024-03-03"); /* rounded */
     CHECK_MOVED("2024-03-01", 1.4, DATE_DAY, "2024-03-02");
-    struct date_point p;
+    CHECK_MOVED("2024-01-01 10:00", 1, DATE_HOUR, "2024-01-01 11:00:00"); /* no seconds */
+    struct date_point p, q;
     CHECK(date_parse("2024-01", 7, &p) == -EINVAL);
+    /* TIMESTAMPDIFF: a month is whole once its day and time are reached */
+    CHECK(date_parse("2024-01-31 10:00:00", 19, &p) == 0 && date_parse("2024-02-29", 10, &q) == 0);
+    CHECK(date_diff(&p, &q, DATE_MONTH) == 0);
+    CHECK(date_diff(&q, &p, DATE_MONTH) == 0);
+    CHECK(date_diff(&p, &q, DATE_DAY) == 28);
+    CHECK(date_diff(&q, &p, DATE_HOUR) == -686);
+    CHECK(date_parse("2025-01-31 10:00:00", 19, &q) == 0);
+    CHECK(date_diff(&p, &q, DATE_YEAR) == 1 && date_diff(&p, &q, DATE_QUARTER) == 4);
+    CHECK(date_diff(&q, &p, DATE_MONTH) == -12);
+    CHECK(date_parse("2025-01-31 09:59:59", 19, &q) == 0);
+    CHECK(date_diff(&p, &q, DATE_MONTH) == 11 && date_diff(&q, &p, DATE_MONTH) == -11);
+    CHECK(date_field(&q, DATE_YEAR) == 2025 && date_field(&q, DATE_DAY) == 31);
+    CHECK(date_field(&q, DATE_HOUR) == 9 && date_field(&q, DATE_MINUTE) == 59);
+    CHECK(date_field(&q, DATE_SECOND) == 59 && date_field(&q, DATE_MONTH) == 1);
     CHECK(date_parse("2024-01-01 10", 13, &p) == -EINVAL);
     return test_finish("session_date");
 }
