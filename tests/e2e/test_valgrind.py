@@ -53,7 +53,10 @@ class Valgrind(unittest.TestCase):
                                 "group by k having count(*) > 0 order by k desc; select distinct "
                                 "length(name) from list_stage(location => '@vg') order by 1; "
                                 "select count(distinct left(name, 1)) from list_stage(location => "
-                                "'@vg'); "
+                                "'@vg'); select replace(name, '.csv', ''), lpad(size, 3, '0'), "
+                                "trim(leading 'd' from name), date(last_modified) + interval 1 day "
+                                "> '2000-01-01' from list_stage(location => '@vg') where "
+                                "timestampdiff(hour, last_modified, utc_timestamp()) < 48 order by 1; "
                                 "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
@@ -63,6 +66,7 @@ class Valgrind(unittest.TestCase):
             self.assertIn("d\t1\t7.0000\na.csv\t1\t5.0000", out)  # groups held, not rows
             self.assertIn("length(name)\n5\n7\n", out)
             self.assertIn("count(distinct left(name, 1))\n2\n", out)
+            self.assertIn("a\t001\ta.csv\t1\nd/b\t001\t/b.csv\t1\n", out)
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "select nope from list_stage(location => '@~')"], timeout=120)
             self.assertIn("Unknown column 'nope'", err)
