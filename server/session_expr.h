@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include "protocol/mysql_resultset.h"
 #include "protocol/sql_lexer.h"
@@ -251,6 +252,18 @@ void px_fail(struct parser *p, int err, ...);
 char *px_text(struct parser *p, const struct sql_token *t);
 bool px_is_reserved(struct parser *p, const struct sql_token *t);
 bool px_parse_args(struct parser *p, struct node *n);
+struct node *px_new_node(struct parser *p, enum nkind k);
+struct node *px_literal(struct parser *p, struct val v);
+/* An operand of + and - and tighter operators: what stops short of IN and
+ * comparisons (MySQL's bit_expr). */
+struct node *px_parse_bit_expr(struct parser *p);
+/* A call, at its name (followed by '('). */
+struct node *px_parse_function(struct parser *p, const struct sql_token *name);
+/* INTERVAL's amount and unit, after the keyword (session_expr_parse_func.c). */
+bool px_parse_interval(struct parser *p, struct node **amount, struct node **unit);
+/* DATE_ADD(date, amount, unit), or DATE_SUB when `subtract`. */
+struct node *px_date_arith(struct parser *p, bool subtract, size_t start, struct node *date,
+                           struct node *amount, struct node *unit);
 struct node *px_parse_expr(struct parser *p);
 const char *px_label(struct parser *p, const struct node *n);
 int px_tokenize(struct parser *p, const char *sql, size_t start, size_t end);
@@ -267,6 +280,13 @@ bool ex_is_numeric(const struct val *v);
 int ex_compare(const struct val *a, const struct val *b);
 struct val ex_to_text(struct evaluator *ev, const struct val *v);
 const struct func_def *ex_find_function(const char *name);
+/* A scalar function (not IF, IFNULL, COALESCE or an aggregate) over its
+ * evaluated arguments. */
+struct val ex_call_function(struct evaluator *ev, const struct node *n, struct val *args);
+static inline bool ex_fname(const struct node *n, const char *name)
+{
+    return strcasecmp(n->name, name) == 0;
+}
 bool ex_qual_matches(const struct table_ref *ref, const char *q);
 bool ex_resolve(struct resolver *rs, struct node *n);
 bool ex_contains_agg(const struct node *n);

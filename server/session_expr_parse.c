@@ -13,7 +13,6 @@
 #include "server/mysql_result.h"
 #include "server/process.h"
 #include "server/session.h"
-#include "server/session_date.h"
 #include "server/session_expr.h"
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -151,7 +150,7 @@ void px_fail(struct parser *p, int err, ...)
     va_end(ap);
 }
 
-static struct node *new_node(struct parser *p, enum nkind k)
+struct node *px_new_node(struct parser *p, enum nkind k)
 {
     struct node *n = arena_alloc(p->a, sizeof(*n));
     if (!n) {
@@ -219,221 +218,13 @@ bool px_parse_args(struct parser *p, struct node *n)
     return true;
 }
 
-static const char *const aggregates[] = {"COUNT", "MIN", "MAX", "SUM", "AVG", NULL};
-
-static struct node *literal(struct parser *p, struct val v);
-static struct node *parse_add(struct parser *p);
-
-/* `found`, or a syntax error. */
-static bool expected(struct parser *p, bool found)
-{
-    if (!found)
-        px_syntax_error(p);
-    return found;
-}
-
-/* A unit of INTERVAL, TIMESTAMPDIFF or TIMESTAMPADD, as a literal of its
- * name. */
-static bool parse_unit(struct parser *p, struct node **unit)
-{
-    const struct sql_token *t = px_cur(p);
-    int u = t->type == SQL_TK_IDENT ? date_unit_find(p->src + t->start, t->len) : -1;
-    if (u < 0) {
-        if (t->type == SQL_TK_IDENT && memchr(p->src + t->start, '_', t->len))
-            fail(p, ER_NOT_SUPPORTED_YET, "INTERVAL units that combine two fields");
-        else
-            px_syntax_error(p);
-        return false;
-    }
-    p->pos++;
-    return (*unit = literal(p, v_cstr(date_unit_name((enum date_unit)u)))) != NULL;
-}
-
-/* INTERVAL's amount and unit, after the keyword. */
-static bool parse_interval(struct parser *p, struct node **amount, struct node **unit)
-{
-    return (*amount = px_parse_expr(p)) != NULL && parse_unit(p, unit);
-}
-
-static bool set_args(struct parser *p, struct node *n, struct node *a, struct node *b,
-                     struct node *c)
-{
-    if (!a || !b || !c || !(n->args = arena_alloc(p->a, 3 * sizeof(struct node *))))
-        return false;
-    n->args[0] = a;
-    n->args[1] = b;
-    n->args[2] = c;
-    n->nargs = 3;
-    return true;
-}
-
-/* What INTERVAL arithmetic and its function forms become: DATE_ADD(date,
- * amount, unit) or DATE_SUB(...). */
-static struct node *date_arith(struct parser *p, bool subtract, size_t start, struct node *date,
-                               struct node *amount, struct node *unit)
-{
-    if (!date || !amount || !unit)
-        return NULL;
-    struct node *n = new_node(p, N_FUNC);
-    if (!n || !set_args(p, n, date, amount, unit))
-        return NULL;
-    n->name = subtract ? "DATE_SUB" : "DATE_ADD";
-    n->name_len = strlen(n->name);
-    n->src_start = start;
-    return n;
-}
-
-/* DATE_ADD(d, INTERVAL n unit), DATE_SUB, and ADDDATE / SUBDATE, which
- * also take a number of days; after the '('. */
-static struct node *parse_date_function(struct parser *p, const struct node *f)
-{
-    bool subtract = strcasecmp(f->name, "DATE_SUB") == 0 || strcasecmp(f->name, "SUBDATE") == 0;
-    bool days = strcasecmp(f->name, "ADDDATE") == 0 || strcasecmp(f->name, "SUBDATE") == 0;
-    struct node *date = px_parse_expr(p), *amount = NULL, *unit = NULL;
-    if (!date || !expected(p, px_accept_op(p, ",")))
-        return NULL;
-    if (px_accept(p, "INTERVAL")) {
-        if (!parse_interval(p, &amount, &unit))
-            return NULL;
-    } else if (days) {
-        amount = px_parse_expr(p);
-        unit = literal(p, v_cstr(date_unit_name(DATE_DAY)));
-    } else {
-        px_syntax_error(p);
-        return NULL;
-    }
-    if (amount && unit && !expected(p, px_accept_op(p, ")")))
-        return NULL;
-    return date_arith(p, subtract, f->src_start, date, amount, unit);
-}
-
-/* TRIM([[BOTH | LEADING | TRAILING] [remstr] FROM] str), after the '(': a
- * TRIM(str, remstr, mode) node, mode 0 both, 1 leading, 2 trailing. */
-static struct node *parse_trim(struct parser *p, struct node *n)
-{
-    int mode = px_accept(p, "LEADING") ? 1 : px_accept(p, "TRAILING") ? 2 : 0;
-    bool said = mode > 0 || px_accept(p, "BOTH");
-    struct node *rem = NULL, *str;
-    if (said && px_accept(p, "FROM")) {
-        str = px_parse_expr(p);
-    } else {
-        str = px_parse_expr(p);
-        if (str && px_accept(p, "FROM")) {
-            rem = str;
-            str = px_parse_expr(p);
-        } else if (str && said) {
-            px_syntax_error(p);
-            return NULL;
-        }
-    }
-    if (!str || !expected(p, px_accept_op(p, ")")))
-        return NULL;
-    n->name = "TRIM";
-    n->name_len = 4;
-    return set_args(p, n, str, rem ? rem : literal(p, v_cstr(" ")), literal(p, v_int(mode))) ? n
-                                                                                             : NULL;
-}
-
-/* POSITION(substr IN str), after the '(': LOCATE(substr, str). The first
- * operand stops short of IN, as in MySQL's grammar. */
-static struct node *parse_position(struct parser *p, struct node *n)
-{
-    struct node *needle = parse_add(p);
-    if (!needle || !expected(p, px_accept(p, "IN")))
-        return NULL;
-    struct node *hay = px_parse_expr(p);
-    if (!hay || !expected(p, px_accept_op(p, ")")))
-        return NULL;
-    if (!(n->args = arena_alloc(p->a, 2 * sizeof(struct node *))))
-        return NULL;
-    n->name = "LOCATE";
-    n->name_len = 6;
-    n->args[0] = needle;
-    n->args[1] = hay;
-    n->nargs = 2;
-    return n;
-}
-
-/* TIMESTAMPDIFF(unit, a, b) and TIMESTAMPADD(unit, n, d), after the '(';
- * the second becomes DATE_ADD(d, n, unit). */
-static struct node *parse_timestamp_function(struct parser *p, struct node *n)
-{
-    struct node *unit, *a, *b;
-    if (!parse_unit(p, &unit) || !expected(p, px_accept_op(p, ",")) || !(a = px_parse_expr(p)) ||
-        !expected(p, px_accept_op(p, ",")) || !(b = px_parse_expr(p)) ||
-        !expected(p, px_accept_op(p, ")")))
-        return NULL;
-    if (strcasecmp(n->name, "TIMESTAMPADD") == 0)
-        return date_arith(p, false, n->src_start, b, a, unit);
-    n->name = "TIMESTAMPDIFF";
-    n->name_len = strlen(n->name);
-    return set_args(p, n, unit, a, b) ? n : NULL;
-}
-
-static bool is_date_function(const char *name)
-{
-    static const char *const names[] = {"DATE_ADD", "DATE_SUB", "ADDDATE", "SUBDATE", NULL};
-    for (int i = 0; names[i]; i++)
-        if (strcasecmp(name, names[i]) == 0)
-            return true;
-    return false;
-}
-
-static struct node *parse_function(struct parser *p, const struct sql_token *name)
-{
-    struct node *n = new_node(p, N_FUNC);
-    if (!n)
-        return NULL;
-    n->src_start = name->start;
-    n->name = px_text(p, name);
-    n->name_len = strlen(n->name);
-    p->pos += 2; /* the name and '(' */
-    if (is_date_function(n->name))
-        return parse_date_function(p, n);
-    if (strcasecmp(n->name, "TRIM") == 0)
-        return parse_trim(p, n);
-    if (strcasecmp(n->name, "POSITION") == 0)
-        return parse_position(p, n);
-    if (strcasecmp(n->name, "TIMESTAMPDIFF") == 0 || strcasecmp(n->name, "TIMESTAMPADD") == 0)
-        return parse_timestamp_function(p, n);
-    for (int i = 0; aggregates[i]; i++) {
-        if (strcasecmp(n->name, aggregates[i]) == 0) {
-            n->agg = "cnxsa"[i];
-            if (p->stmt)
-                p->stmt->has_agg = true;
-        }
-    }
-    if (n->agg == 'c' && px_is_op(p, "*") && sql_token_op(p->src, px_peek(p, 1), ")")) {
-        p->pos += 2;
-        n->agg = 'C';
-        return n;
-    }
-    if (n->agg && px_accept(p, "DISTINCT"))
-        n->agg_distinct = true;
-    else if (n->agg)
-        px_accept(p, "ALL"); /* the default */
-    if (px_is_kw(p, "SELECT")) {
-        fail(p, ER_NOT_SUPPORTED_YET, "subqueries");
-        return NULL;
-    }
-    if (!px_parse_args(p, n))
-        return NULL;
-    /* COUNT(), SUM(a, b): MySQL's syntax error too; COUNT(DISTINCT a, b) counts pairs */
-    if (n->agg && n->nargs != 1 && !(n->agg == 'c' && n->agg_distinct && n->nargs > 1)) {
-        px_syntax_error(p);
-        return NULL;
-    }
-    return n;
-}
-
-/* Keywords that name a function without parentheses. */
 static const char *const niladic[] = {
     "CURRENT_TIMESTAMP", "CURRENT_DATE",  "CURRENT_TIME", "CURRENT_USER", "LOCALTIME",
     "LOCALTIMESTAMP",    "UTC_TIMESTAMP", "UTC_DATE",     "UTC_TIME",     NULL};
 
 static struct node *parse_case(struct parser *p)
 {
-    struct node *n = new_node(p, N_CASE);
+    struct node *n = px_new_node(p, N_CASE);
     struct node *tmp[64];
     int k = 0;
     if (!n)
@@ -470,9 +261,9 @@ static struct node *parse_case(struct parser *p)
     return n;
 }
 
-static struct node *literal(struct parser *p, struct val v)
+struct node *px_literal(struct parser *p, struct val v)
 {
-    struct node *n = new_node(p, N_LIT);
+    struct node *n = px_new_node(p, N_LIT);
     if (n)
         n->lit = v;
     return n;
@@ -491,7 +282,7 @@ static struct node *parse_string_literal(struct parser *p)
     char *s = arena_strndup(p->a, b.data ? (const char *)b.data : "", b.len);
     size_t len = b.len;
     buf_free(&b);
-    struct node *n = literal(p, v_str(s, len));
+    struct node *n = px_literal(p, v_str(s, len));
     if (n)
         n->src_start = start;
     return n;
@@ -506,7 +297,7 @@ static struct node *parse_number(struct parser *p)
     tmp[len] = 0;
     p->pos++;
     if (len > 2 && tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X')) {
-        struct node *h = literal(p, v_int((int64_t)strtoull(tmp + 2, NULL, 16)));
+        struct node *h = px_literal(p, v_int((int64_t)strtoull(tmp + 2, NULL, 16)));
         if (h)
             h->src_start = t->start;
         return h;
@@ -515,12 +306,12 @@ static struct node *parse_number(struct parser *p)
     errno = 0;
     long long iv = strpbrk(tmp, ".eE") ? 0 : strtoll(tmp, NULL, 10);
     if (!strpbrk(tmp, ".eE") && !errno) {
-        n = literal(p, v_int(iv));
+        n = px_literal(p, v_int(iv));
     } else {
         struct val v = {.t = V_DOUBLE, .d = strtod(tmp, NULL)};
         v.s = arena_strndup(p->a, tmp, len);
         v.len = len;
-        n = literal(p, v);
+        n = px_literal(p, v);
     }
     if (n)
         n->src_start = t->start;
@@ -534,7 +325,7 @@ static struct node *parse_ident(struct parser *p)
     if (t->type == SQL_TK_IDENT) {
         bool is_null = sql_token_is(p->src, t, "NULL"), is_true = sql_token_is(p->src, t, "TRUE");
         if (is_null || is_true || sql_token_is(p->src, t, "FALSE")) {
-            struct node *n = literal(p, is_null ? v_null() : v_int(is_true));
+            struct node *n = px_literal(p, is_null ? v_null() : v_int(is_true));
             p->pos++; /* after, so that the label starts at the word */
             return n;
         }
@@ -548,10 +339,10 @@ static struct node *parse_ident(struct parser *p)
             return parse_string_literal(p);
         }
         if (sql_token_op(p->src, next, "("))
-            return parse_function(p, t);
+            return px_parse_function(p, t);
         for (int i = 0; niladic[i]; i++) {
             if (sql_token_is(p->src, t, niladic[i])) {
-                struct node *n = new_node(p, N_FUNC);
+                struct node *n = px_new_node(p, N_FUNC);
                 if (!n)
                     return NULL;
                 n->name = niladic[i];
@@ -563,11 +354,11 @@ static struct node *parse_ident(struct parser *p)
         if (p->bare_ident_as_string) {
             p->pos++;
             char *s = px_text(p, t);
-            return literal(p, v_cstr(s));
+            return px_literal(p, v_cstr(s));
         }
     }
     /* [qualifier.]column, the qualifier possibly schema.table */
-    struct node *n = new_node(p, N_COL);
+    struct node *n = px_new_node(p, N_COL);
     if (!n)
         return NULL;
     const struct sql_token *parts[3];
@@ -592,7 +383,7 @@ static struct node *parse_ident(struct parser *p)
 static struct node *parse_sysvar(struct parser *p)
 {
     const struct sql_token *t = px_cur(p);
-    struct node *n = new_node(p, N_SYSVAR);
+    struct node *n = px_new_node(p, N_SYSVAR);
     if (!n)
         return NULL;
     const char *text = p->src + t->text_start;
@@ -634,7 +425,7 @@ static struct node *parse_primary(struct parser *p)
     case SQL_TK_SYSVAR:
         return parse_sysvar(p);
     case SQL_TK_AT: {
-        struct node *n = new_node(p, N_USERVAR);
+        struct node *n = px_new_node(p, N_USERVAR);
         if (!n)
             return NULL;
         n->name = px_text(p, t);
@@ -667,7 +458,7 @@ static struct node *parse_unary(struct parser *p)
 {
     size_t start = px_cur(p)->start;
     if (px_accept_op(p, "-")) {
-        struct node *n = new_node(p, N_NEG);
+        struct node *n = px_new_node(p, N_NEG);
         if (!n || !(n->args = arena_alloc(p->a, sizeof(struct node *))))
             return NULL;
         n->src_start = start;
@@ -678,7 +469,7 @@ static struct node *parse_unary(struct parser *p)
     if (px_accept_op(p, "+"))
         return parse_unary(p);
     if (px_accept_op(p, "!")) {
-        struct node *n = new_node(p, N_NOT);
+        struct node *n = px_new_node(p, N_NOT);
         if (!n || !(n->args = arena_alloc(p->a, sizeof(struct node *))))
             return NULL;
         n->src_start = start;
@@ -693,7 +484,7 @@ static struct node *binary(struct parser *p, enum binop op, struct node *l, stru
 {
     if (!l || !r)
         return NULL;
-    struct node *n = new_node(p, N_BIN);
+    struct node *n = px_new_node(p, N_BIN);
     if (!n || !(n->args = arena_alloc(p->a, 2 * sizeof(struct node *))))
         return NULL;
     n->op = op;
@@ -723,18 +514,18 @@ static struct node *parse_mul(struct parser *p)
     }
 }
 
-static struct node *parse_add(struct parser *p)
+struct node *px_parse_bit_expr(struct parser *p)
 {
     size_t start = px_cur(p)->start;
     struct node *l, *amount, *unit;
     if (px_accept(p, "INTERVAL")) { /* INTERVAL 1 DAY + date */
-        if (!parse_interval(p, &amount, &unit))
+        if (!px_parse_interval(p, &amount, &unit))
             return NULL;
         if (!px_accept_op(p, "+")) {
             px_syntax_error(p);
             return NULL;
         }
-        l = date_arith(p, false, start, parse_mul(p), amount, unit);
+        l = px_date_arith(p, false, start, parse_mul(p), amount, unit);
     } else {
         l = parse_mul(p);
     }
@@ -745,9 +536,9 @@ static struct node *parse_add(struct parser *p)
         if (!plus && !px_accept_op(p, "-"))
             return l;
         if (px_accept(p, "INTERVAL")) {
-            if (!parse_interval(p, &amount, &unit))
+            if (!px_parse_interval(p, &amount, &unit))
                 return NULL;
-            l = date_arith(p, !plus, l->src_start, l, amount, unit);
+            l = px_date_arith(p, !plus, l->src_start, l, amount, unit);
         } else {
             l = binary(p, plus ? OP_ADD : OP_SUB, l, parse_mul(p));
         }
@@ -756,7 +547,7 @@ static struct node *parse_add(struct parser *p)
 
 static struct node *wrap(struct parser *p, enum nkind k, struct node *first, int nargs)
 {
-    struct node *n = new_node(p, k);
+    struct node *n = px_new_node(p, k);
     if (!n || !(n->args = arena_alloc(p->a, sizeof(struct node *) * (size_t)nargs)))
         return NULL;
     n->nargs = nargs;
@@ -788,7 +579,7 @@ static struct node *parse_in(struct parser *p, struct node *l, bool neg)
 
 static struct node *parse_cmp(struct parser *p)
 {
-    struct node *l = parse_add(p);
+    struct node *l = px_parse_bit_expr(p);
     static const struct {
         const char *op;
         enum binop b;
@@ -798,7 +589,7 @@ static struct node *parse_cmp(struct parser *p)
         bool matched = false;
         for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
             if (px_accept_op(p, ops[i].op)) {
-                l = binary(p, ops[i].b, l, parse_add(p));
+                l = binary(p, ops[i].b, l, px_parse_bit_expr(p));
                 matched = true;
                 break;
             }
@@ -826,18 +617,18 @@ static struct node *parse_cmp(struct parser *p)
         bool neg = px_accept(p, "NOT");
         if (px_accept(p, "LIKE")) {
             struct node *n = wrap(p, N_LIKE, l, 2);
-            if (!n || !(n->args[1] = parse_add(p)))
+            if (!n || !(n->args[1] = px_parse_bit_expr(p)))
                 return NULL;
             n->neg = neg;
-            if (px_accept(p, "ESCAPE") && !parse_add(p))
+            if (px_accept(p, "ESCAPE") && !px_parse_bit_expr(p))
                 return NULL;
             l = n;
         } else if (px_accept(p, "IN")) {
             l = parse_in(p, l, neg);
         } else if (px_accept(p, "BETWEEN")) {
             struct node *n = wrap(p, N_BETWEEN, l, 3);
-            if (!n || !(n->args[1] = parse_add(p)) || !px_accept(p, "AND") ||
-                !(n->args[2] = parse_add(p))) {
+            if (!n || !(n->args[1] = px_parse_bit_expr(p)) || !px_accept(p, "AND") ||
+                !(n->args[2] = px_parse_bit_expr(p))) {
                 px_syntax_error(p);
                 return NULL;
             }
