@@ -191,11 +191,13 @@ static int row_cells(struct select_stream *ss, const struct row_ctx *rc, const c
     return n;
 }
 
-static void send_one(struct select_stream *ss, const struct row_ctx *rc)
+/* Sends the row; `cells` are its output cells if `n` >= 0 (DISTINCT
+ * computed them), else they are computed here. */
+static void send_one(struct select_stream *ss, const struct row_ctx *rc, const char **cells, int n)
 {
-    const char *cells[SEL_MAX_ROW_CELLS];
     struct mysql_value vals[SEL_MAX_ROW_CELLS];
-    int n = row_cells(ss, rc, cells);
+    if (n < 0)
+        n = row_cells(ss, rc, cells);
     for (int i = 0; i < n; i++)
         vals[i] = (struct mysql_value){.null = cells[i] == NULL,
                                        .s = cells[i] ? cells[i] : "",
@@ -206,11 +208,10 @@ static void send_one(struct select_stream *ss, const struct row_ctx *rc)
 
 /* DISTINCT: 1 when an equal row was given before, 0 for a new one, or an
  * error. */
-static int seen_row(struct select_stream *ss, const struct row_ctx *rc)
+static int seen_row(struct select_stream *ss, const struct row_ctx *rc, const char **cells, int *n)
 {
-    const char *cells[SEL_MAX_ROW_CELLS];
-    int n = row_cells(ss, rc, cells);
-    return sel_groups_seen(&ss->groups, cells, n);
+    *n = row_cells(ss, rc, cells);
+    return sel_groups_seen(&ss->groups, cells, *n);
 }
 
 int select_stream_row(struct select_stream *ss, const char *const *cells)
@@ -225,12 +226,13 @@ int select_stream_row(struct select_stream *ss, const char *const *cells)
         return 1;
     struct arena_mark m = arena_mark(&ss->a);
     struct row_ctx rc = {cells, false};
-    int rc_out = 0, seen = 0;
+    const char *out[SEL_MAX_ROW_CELLS];
+    int rc_out = 0, seen = 0, nout = -1; /* the output cells, once computed */
     if (!sel_row_matches(&ss->ev, st, &rc)) {
         /* not wanted */
     } else if (ss->grouped) {
         rc_out = sel_groups_add(&ss->groups, &rc);
-    } else if (st->distinct && (seen = seen_row(ss, &rc)) != 0) {
+    } else if (st->distinct && (seen = seen_row(ss, &rc, out, &nout)) != 0) {
         rc_out = seen < 0 ? seen : 0; /* an error, or an equal row given before */
     } else if (st->norders > 0) {
         struct out_row r;
@@ -239,7 +241,7 @@ int select_stream_row(struct select_stream *ss, const char *const *cells)
     } else if (ss->skipped < st->offset) {
         ss->skipped++;
     } else {
-        send_one(ss, &rc);
+        send_one(ss, &rc, out, nout);
         if (st->limit >= 0 && ss->sent >= st->limit)
             rc_out = 1;
     }
