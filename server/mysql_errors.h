@@ -46,8 +46,15 @@
     X(ER_UNKNOWN_COLLATION, 1273, "HY000", "Unknown collation: '%s'")                            \
     X(ER_UNKNOWN_TIME_ZONE, 1298, "HY000", "Unknown or incorrect time zone: '%s'")               \
     X(ER_PS_MANY_PARAM, 1390, "HY000", "Prepared statement contains too many placeholders")      \
+    X(ER_TOO_BIG_SCALE, 1425, "42000", "Too big scale specified for '%s'. Maximum is %d")        \
+    X(ER_TOO_BIG_PRECISION, 1426, "42000",                                                       \
+      "Too big precision specified for '%s'. "                                                   \
+      "Maximum is %d")                                                                           \
+    X(ER_M_BIGGER_THAN_D, 1427, "42000",                                                         \
+      "For float(M,D), double(M,D) or decimal(M,D), M must be >= D (column '%s')")               \
     X(ER_WRONG_PARAMCOUNT, 1582, "42000",                                                        \
       "Incorrect parameter count in the call to native function '%s'")                           \
+    X(ER_UNKNOWN_DATA_TYPE, 4161, "HY000", "Unknown data type: '%s'")                            \
     X(ER_NO_UPSTREAM, 1105, "HY000",                                                             \
       "No upstream database is configured: only stage statements and session set-up statements " \
       "run here (%s)")                                                                           \

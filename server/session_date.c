@@ -81,16 +81,75 @@ static bool sep(const char *s, size_t len, size_t i, char c)
     return i < len && s[i] == c;
 }
 
-int date_parse(const char *s, size_t len, struct date_point *p)
+/* The number of digits from s[i] on. */
+static size_t digit_run(const char *s, size_t len, size_t i)
 {
-    size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    if (digits(s, len, &i, 4, &y) < 0 || !sep(s, len, i++, '-') || digits(s, len, &i, 2, &mo) < 0 ||
-        !sep(s, len, i++, '-') || digits(s, len, &i, 2, &d) < 0)
-        return -EINVAL;
+    size_t n = 0;
+    while (i + n < len && s[i + n] >= '0' && s[i + n] <= '9')
+        n++;
+    return n;
+}
+
+/* The fraction after a '.' at s[i], if any, as microseconds. */
+static int64_t parse_fraction(const char *s, size_t len, size_t i, struct date_point *p)
+{
+    int64_t frac = 0;
+    if (!sep(s, len, i, '.'))
+        return 0;
+    int n = 0;
+    for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++)
+        if (n < 6)
+            frac = frac * 10 + (s[i] - '0');
+    p->frac_digits = n < 6 ? n : 6;
+    for (n = p->frac_digits; n < 6; n++)
+        frac *= 10;
+    return frac;
+}
+
+static int set_point(struct date_point *p, int y, int mo, int d)
+{
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
         return -EINVAL;
     *p = (struct date_point){.days = date_days_from_civil(y, mo, d)};
+    return 0;
+}
+
+static int set_time(struct date_point *p, int h, int mi, int sec, int64_t frac)
+{
+    if (h > 23 || mi > 59 || sec > 59)
+        return -EINVAL;
+    p->us = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000 + frac;
+    p->has_time = true;
+    return 0;
+}
+
+/* YYYYMMDD and YYYYMMDDHHMMSS[.ffffff], as numbers write dates. */
+static int parse_compact(const char *s, size_t len, size_t run, struct date_point *p)
+{
+    size_t i = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0; /* all digits: `run` counted them */
+    digits(s, len, &i, 4, &y);
+    digits(s, len, &i, 2, &mo);
+    digits(s, len, &i, 2, &d);
+    if (set_point(p, y, mo, d) < 0)
+        return -EINVAL;
+    if (run == 8)
+        return 0;
+    digits(s, len, &i, 2, &h);
+    digits(s, len, &i, 2, &mi);
+    digits(s, len, &i, 2, &sec);
+    return set_time(p, h, mi, sec, parse_fraction(s, len, i, p));
+}
+
+int date_parse(const char *s, size_t len, struct date_point *p)
+{
+    size_t i = 0, run = digit_run(s, len, 0);
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (run == 8 || run == 14)
+        return parse_compact(s, len, run, p);
+    if (digits(s, len, &i, 4, &y) < 0 || !sep(s, len, i++, '-') || digits(s, len, &i, 2, &mo) < 0 ||
+        !sep(s, len, i++, '-') || digits(s, len, &i, 2, &d) < 0 || set_point(p, y, mo, d) < 0)
+        return -EINVAL;
     if (!(sep(s, len, i, ' ') || sep(s, len, i, 'T')) || i + 1 >= len || s[i + 1] < '0' ||
         s[i + 1] > '9')
         return 0; /* a date alone */
@@ -99,21 +158,7 @@ int date_parse(const char *s, size_t len, struct date_point *p)
         return -EINVAL;
     if (sep(s, len, i, ':') && (i++, digits(s, len, &i, 2, &sec) < 0)) /* seconds may be left out */
         return -EINVAL;
-    if (h > 23 || mi > 59 || sec > 59)
-        return -EINVAL;
-    int64_t frac = 0;
-    if (sep(s, len, i, '.')) {
-        int n = 0;
-        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++)
-            if (n < 6)
-                frac = frac * 10 + (s[i] - '0');
-        p->frac_digits = n < 6 ? n : 6;
-        for (n = p->frac_digits; n < 6; n++)
-            frac *= 10;
-    }
-    p->us = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000 + frac;
-    p->has_time = true;
-    return 0;
+    return set_time(p, h, mi, sec, parse_fraction(s, len, i, p));
 }
 
 static int add_months(struct date_point *p, int64_t months)

@@ -36,7 +36,8 @@ struct date_point {
 };
 
 /* "YYYY-MM-DD" or "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]", with anything after
- * it ignored (a time zone such as LIST's " +0000"); -EINVAL otherwise. */
+ * it ignored (a time zone such as LIST's " +0000"), or the digits of a
+ * number: YYYYMMDD, YYYYMMDDHHMMSS[.ffffff]; -EINVAL otherwise. */
 int date_parse(const char *s, size_t len, struct date_point *p);
 /* Moves `p` by `amount` units (fractions count for SECOND only, as whole
  * microseconds, and are then shown; others are rounded); -ERANGE when the
@@ -47,12 +48,6 @@ int date_add(struct date_point *p, double amount, enum date_unit u);
 int64_t date_diff(const struct date_point *a, const struct date_point *b, enum date_unit u);
 /* YEAR() .. SECOND(): the fields of `p`; `field` is DATE_YEAR, DATE_MONTH,
  * DATE_DAY, DATE_HOUR, DATE_MINUTE or DATE_SECOND. */
-int64_t date_field(const struct date_point *p, enum date_unit field);
-/* TIMESTAMPDIFF(unit, a, b): whole units from `a` to `b`, truncated toward
- * zero; a month counts once its day and time of day are reached. */
-int64_t date_diff(const struct date_point *a, const struct date_point *b, enum date_unit u);
-/* YEAR() .. SECOND(): one field of `p`, named by its unit (DATE_YEAR,
- * DATE_MONTH, DATE_DAY, DATE_HOUR, DATE_MINUTE or DATE_SECOND). */
 int64_t date_field(const struct date_point *p, enum date_unit field);
 /* "YYYY-MM-DD", or with the time and frac_digits of its fraction. */
 void date_format(const struct date_point *p, char *out, size_t cap);

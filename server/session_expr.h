@@ -140,6 +140,11 @@ struct node {
     int64_t agg_count;
     struct val agg_val;
     bool has_else;
+    /* set when resolved (session_convert.c): the fraction digits of a
+     * UNIX_TIMESTAMP, FROM_UNIXTIME or CAST result, and whether a
+     * comparison is one of dates (or a CAST's operand is a date) */
+    int8_t decimals;
+    bool temporal;
     size_t src_start, src_end;
 };
 
@@ -293,5 +298,23 @@ bool ex_contains_agg(const struct node *n);
 struct mysql_column ex_typed(const char *name, uint8_t type);
 struct mysql_column ex_column_for(struct session *s, const struct node *n,
                                   const struct vtable_rows *t);
+
+/* conversions (session_convert.c): CAST and CONVERT, UNIX_TIMESTAMP and
+ * FROM_UNIXTIME, and comparisons of dates with text */
+int ex_session_tz_offset(struct session *s);
+/* CAST(expr AS type) and CONVERT(expr, type | USING charset), after the
+ * '(': a CAST(expr, type name, length or precision, scale) node. */
+struct node *px_parse_cast(struct parser *p, struct node *n, bool convert);
+/* Sets what resolving decides for these nodes; false after setting p->err. */
+bool ex_convert_resolve(struct resolver *rs, struct node *n);
+/* The result column of CAST, UNIX_TIMESTAMP(x) and FROM_UNIXTIME; false for
+ * other nodes. */
+bool ex_convert_column(struct session *s, const struct node *n, const struct vtable_rows *t,
+                       struct mysql_column *out);
+/* CAST, UNIX_TIMESTAMP(x) and FROM_UNIXTIME over evaluated arguments;
+ * false for other functions. */
+bool ex_convert_call(struct evaluator *ev, const struct node *n, struct val *args, struct val *out);
+/* Compares as dates and times (what does not read as one is the zero date). */
+int ex_compare_temporal(struct evaluator *ev, const struct val *a, const struct val *b);
 
 #endif

@@ -87,6 +87,14 @@ struct val ex_to_text(struct evaluator *ev, const struct val *v)
     return *v;
 }
 
+/* A comparison's: as dates when one side is a date (MariaDB's rule), else
+ * as numbers or text. */
+static int compare(struct evaluator *ev, const struct node *n, const struct val *a,
+                   const struct val *b)
+{
+    return n->temporal ? ex_compare_temporal(ev, a, b) : ex_compare(a, b);
+}
+
 static struct val eval_binop(struct evaluator *ev, struct node *n, const struct row_ctx *r)
 {
     struct val a = ex_eval(ev, n->args[0], r);
@@ -107,27 +115,20 @@ static struct val eval_binop(struct evaluator *ev, struct node *n, const struct 
     if (n->op == OP_NSEQ) {
         if (a.t == V_NULL || b.t == V_NULL)
             return v_int(a.t == V_NULL && b.t == V_NULL);
-        return v_int(ex_compare(&a, &b) == 0);
+        return v_int(compare(ev, n, &a, &b) == 0);
     }
     if (a.t == V_NULL || b.t == V_NULL)
         return v_null();
-    switch (n->op) {
-    case OP_XOR:
+    if (n->op == OP_XOR)
         return v_int(v_true(&a) != v_true(&b));
-    case OP_EQ:
-        return v_int(ex_compare(&a, &b) == 0);
-    case OP_NE:
-        return v_int(ex_compare(&a, &b) != 0);
-    case OP_LT:
-        return v_int(ex_compare(&a, &b) < 0);
-    case OP_LE:
-        return v_int(ex_compare(&a, &b) <= 0);
-    case OP_GT:
-        return v_int(ex_compare(&a, &b) > 0);
-    case OP_GE:
-        return v_int(ex_compare(&a, &b) >= 0);
-    default:
-        break;
+    if (n->op >= OP_EQ && n->op <= OP_GE) {
+        int c = compare(ev, n, &a, &b);
+        return v_int(n->op == OP_EQ   ? c == 0
+                     : n->op == OP_NE ? c != 0
+                     : n->op == OP_LT ? c < 0
+                     : n->op == OP_LE ? c <= 0
+                     : n->op == OP_GT ? c > 0
+                                      : c >= 0);
     }
     if (a.t == V_INT && b.t == V_INT && n->op != OP_DIV) {
         /* a result that does not fit 64 bits falls through to doubles
@@ -324,7 +325,7 @@ struct val ex_eval(struct evaluator *ev, struct node *n, const struct row_ctx *r
                    hi = ex_eval(ev, n->args[2], r);
         if (a.t == V_NULL || lo.t == V_NULL || hi.t == V_NULL)
             return v_null();
-        return v_int((ex_compare(&a, &lo) >= 0 && ex_compare(&a, &hi) <= 0) != n->neg);
+        return v_int((compare(ev, n, &a, &lo) >= 0 && compare(ev, n, &a, &hi) <= 0) != n->neg);
     }
     case N_CASE: {
         struct val subject = n->args[0] ? ex_eval(ev, n->args[0], r) : v_null();
@@ -410,7 +411,7 @@ bool ex_resolve(struct resolver *rs, struct node *n)
     for (int i = 0; i < n->nargs; i++)
         if (!ex_resolve(rs, n->args[i]))
             return false;
-    return true;
+    return ex_convert_resolve(rs, n);
 }
 
 bool ex_contains_agg(const struct node *n)
@@ -518,6 +519,9 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
     }
     case N_FUNC: {
         const struct func_def *f = ex_find_function(n->name);
+        struct mysql_column converted;
+        if (ex_convert_column(s, n, t, &converted))
+            return converted;
         if (f && f->type) {
             struct mysql_column c = ex_typed(NULL, f->type);
             if (n->agg == 'a')
@@ -539,9 +543,10 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
         if (n->op >= OP_ADD) {
             struct mysql_column a = ex_column_for(s, n->args[0], t),
                                 b = ex_column_for(s, n->args[1], t);
-            bool ints = (a.type == MYSQL_TYPE_LONGLONG || a.type == MYSQL_TYPE_LONG) &&
-                        (b.type == MYSQL_TYPE_LONGLONG || b.type == MYSQL_TYPE_LONG) &&
-                        n->op != OP_DIV;
+            bool ints =
+                ((a.type == MYSQL_TYPE_LONGLONG || a.type == MYSQL_TYPE_LONG) &&
+                 (b.type == MYSQL_TYPE_LONGLONG || b.type == MYSQL_TYPE_LONG) && n->op != OP_DIV) ||
+                n->op == OP_IDIV; /* DIV is an integer whatever it divides */
             return ex_typed(NULL, ints ? MYSQL_TYPE_LONGLONG : MYSQL_TYPE_NEWDECIMAL);
         }
         return truth_column();

@@ -1,6 +1,7 @@
 /* Function calls in expressions: aggregates, and the functions MySQL
  * gives a syntax of their own (INTERVAL arithmetic, DATE_ADD and friends,
- * TIMESTAMPDIFF / TIMESTAMPADD, TRIM ... FROM, POSITION ... IN). */
+ * TIMESTAMPDIFF / TIMESTAMPADD, TRIM ... FROM, POSITION ... IN; CAST and
+ * CONVERT are in session_convert.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -182,6 +183,8 @@ struct node *px_parse_function(struct parser *p, const struct sql_token *name)
         return parse_trim(p, n);
     if (strcasecmp(n->name, "POSITION") == 0)
         return parse_position(p, n);
+    if (strcasecmp(n->name, "CAST") == 0 || strcasecmp(n->name, "CONVERT") == 0)
+        return px_parse_cast(p, n, strcasecmp(n->name, "CONVERT") == 0);
     if (strcasecmp(n->name, "TIMESTAMPDIFF") == 0 || strcasecmp(n->name, "TIMESTAMPADD") == 0)
         return parse_timestamp_function(p, n);
     for (int i = 0; aggregates[i]; i++) {

@@ -19,15 +19,6 @@
 #include "server/session_string.h"
 #include "server/session_time.h"
 
-static int session_tz_offset(struct evaluator *ev)
-{
-    const char *tz = session_var_get(ev->s, sysvar_find("time_zone", 9), false);
-    int off = 0;
-    if (!tz || time_zone_offset(tz, &off) < 0)
-        off = 0;
-    return off;
-}
-
 static struct val datetime_val(struct evaluator *ev, int64_t secs, char kind)
 {
     char tmp[40];
@@ -90,15 +81,15 @@ static struct val fn_time(struct evaluator *ev, const struct node *n, struct val
     int64_t now = (int64_t)time(NULL);
     if (ex_fname(n, "NOW") || ex_fname(n, "CURRENT_TIMESTAMP") || ex_fname(n, "LOCALTIME") ||
         ex_fname(n, "LOCALTIMESTAMP") || ex_fname(n, "SYSDATE"))
-        return datetime_val(ev, now + session_tz_offset(ev), 'D');
+        return datetime_val(ev, now + ex_session_tz_offset(ev->s), 'D');
     if (ex_fname(n, "UTC_TIMESTAMP"))
         return datetime_val(ev, now, 'D');
     if (ex_fname(n, "CURDATE") || ex_fname(n, "CURRENT_DATE"))
-        return datetime_val(ev, now + session_tz_offset(ev), 'd');
+        return datetime_val(ev, now + ex_session_tz_offset(ev->s), 'd');
     if (ex_fname(n, "UTC_DATE"))
         return datetime_val(ev, now, 'd');
     if (ex_fname(n, "CURTIME") || ex_fname(n, "CURRENT_TIME"))
-        return datetime_val(ev, now + session_tz_offset(ev), 't');
+        return datetime_val(ev, now + ex_session_tz_offset(ev->s), 't');
     if (ex_fname(n, "UTC_TIME"))
         return datetime_val(ev, now, 't');
     if (ex_fname(n, "UNIX_TIMESTAMP"))
@@ -316,7 +307,9 @@ static const struct func_def functions[] = {
     {"CURTIME", 0, 1, MYSQL_TYPE_TIME},
     {"CURRENT_TIME", 0, 1, MYSQL_TYPE_TIME},
     {"UTC_TIME", 0, 1, MYSQL_TYPE_TIME},
-    {"UNIX_TIMESTAMP", 0, 0, MYSQL_TYPE_LONGLONG},
+    {"UNIX_TIMESTAMP", 0, 1, MYSQL_TYPE_LONGLONG}, /* with an argument: session_convert.c */
+    {"FROM_UNIXTIME", 1, 2, MYSQL_TYPE_DATETIME},
+    {"CAST", 4, 4, 0}, /* CONVERT too: see px_parse_cast */
     {"TIMEDIFF", 2, 2, MYSQL_TYPE_TIME},
     {"DATE_ADD", 3, 3, 0}, /* date_arith_column */
     {"DATE_SUB", 3, 3, 0},
@@ -379,6 +372,9 @@ const struct func_def *ex_find_function(const char *name)
 struct val ex_call_function(struct evaluator *ev, const struct node *n, struct val *args)
 {
     struct session *s = ev->s;
+    struct val converted;
+    if (ex_convert_call(ev, n, args, &converted))
+        return converted;
     if (ex_fname(n, "NULLIF"))
         return args[0].t != V_NULL && args[1].t != V_NULL && ex_compare(&args[0], &args[1]) == 0
                    ? v_null()

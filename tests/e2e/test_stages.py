@@ -549,6 +549,16 @@ class ListStageGroupBy(unittest.TestCase):
             cur.execute("CREATE TABLE files (name VARCHAR(200), size BIGINT UNSIGNED, "
                         "md5 VARCHAR(40)) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci")
             cur.executemany("INSERT INTO files VALUES (%s, %s, NULL)", sorted(files.items()))
+            # the same files with the times LIST gives them, for time functions
+            ours = pymysql.connect(host="127.0.0.1", port=cls.s.mysql_port, user="root")
+            with ours.cursor() as listing:
+                listing.execute("SELECT name, size, last_modified FROM LIST_STAGE(location => '@gb')")
+                rows = listing.fetchall()
+            ours.close()
+            cur.execute("CREATE TABLE times (name VARCHAR(200), size BIGINT UNSIGNED, "
+                        "last_modified VARCHAR(40)) DEFAULT CHARSET utf8mb4 "
+                        "COLLATE utf8mb4_general_ci")
+            cur.executemany("INSERT INTO times VALUES (%s, %s, %s)", rows)
         conn.commit()
         conn.close()
 
@@ -573,10 +583,10 @@ class ListStageGroupBy(unittest.TestCase):
         finally:
             conn.close()
 
-    def same_as_mariadb(self, statement):
+    def same_as_mariadb(self, statement, table="files"):
         ours = self.answer(pymysql.connect(host="127.0.0.1", port=self.s.mysql_port, user="root"),
                            statement % "LIST_STAGE(location => '@gb')")
-        theirs = self.answer(self.mariadb(), statement % "files")
+        theirs = self.answer(self.mariadb(), statement % table)
         self.assertEqual(ours, theirs, statement)
         return ours
 
@@ -712,6 +722,76 @@ class ListStageGroupBy(unittest.TestCase):
                                    "DATEDIFF(UTC_TIMESTAMP(), last_modified) > 1;")
         self.assertEqual((rc, err), (0, ""))
         self.assertEqual(out.split("\n")[1::2], ["62", "0"])
+
+    def test_casts_and_unix_times_match_mariadb(self):
+        for statement in (
+                "SELECT UNIX_TIMESTAMP('1969-12-31 23:59:59'), UNIX_TIMESTAMP('1970-01-01 00:00:00'), "
+                "UNIX_TIMESTAMP('2038-01-19 03:14:07'), UNIX_TIMESTAMP('2038-01-19 03:14:08'), "
+                "UNIX_TIMESTAMP('junk'), UNIX_TIMESTAMP('2026-12-03 21:29:31.5'), "
+                "UNIX_TIMESTAMP('2026-12-03'), UNIX_TIMESTAMP(20261203), UNIX_TIMESTAMP(NULL), "
+                "UNIX_TIMESTAMP('20261203'), UNIX_TIMESTAMP(20261203101010), "
+                "UNIX_TIMESTAMP('2026-12-03T10:00'), UNIX_TIMESTAMP() > 1796256000",
+                "SELECT FROM_UNIXTIME(-1), FROM_UNIXTIME(0), FROM_UNIXTIME(2147483647), "
+                "FROM_UNIXTIME(2147483648), FROM_UNIXTIME('1494410783'), "
+                "FROM_UNIXTIME(1494410783.123456789), FROM_UNIXTIME(1494410783.5), FROM_UNIXTIME(NULL), "
+                "FROM_UNIXTIME(1494410783, '%Y-%m-%d %H'), FROM_UNIXTIME(1494410783, NULL), "
+                "UNIX_TIMESTAMP(FROM_UNIXTIME(1494410783.25))",
+                "SELECT CAST(2.5 AS SIGNED), CAST(-2.5 AS SIGNED), CAST('1.9' AS SIGNED), "
+                "CAST('12abc' AS SIGNED INTEGER), CAST(-1 AS UNSIGNED), CAST(3 AS CHAR), "
+                "CAST(1e3 AS SIGNED), CAST(NULL AS SIGNED), CAST('2.5' AS SIGNED), "
+                "CAST(3 AS UNSIGNED), CAST('7' AS UNSIGNED INT), CAST(1=1 AS SIGNED), "
+                "CONVERT('7', SIGNED), CAST(' 42' AS SIGNED), CAST('x' AS SIGNED), CAST(1 AS INTEGER), "
+                "CONVERT(-3, INT)",
+                "SELECT CAST('2026-12-03 21:29:31.601 +0000' AS DATETIME), "
+                "CAST('2026-12-03 21:29:31.601' AS DATETIME(2)), CAST('2026-12-03 21:29' AS DATE), "
+                "CAST('x' AS DATE), CAST(CAST('2026-12-03 10:11:12.5' AS DATETIME(1)) AS SIGNED), "
+                "CAST(CAST('2026-12-03' AS DATE) AS SIGNED), CAST(20261203 AS DATE), "
+                "CAST(NOW() AS SIGNED) > 20260000000000",
+                "SELECT CAST(1.23456 AS DECIMAL(5,2)), CAST(123.456 AS DECIMAL(5,1)), "
+                "CAST(99999 AS DECIMAL(3,1)), CAST(-2.45 AS DECIMAL(4,1)), CAST(1.5 AS DECIMAL), "
+                "CAST(-99999 AS DECIMAL(2,2)), CAST('1.005' AS DECIMAL(4,2)), CAST(0.4 AS DECIMAL), "
+                "CAST(-0.4 AS DECIMAL)",
+                "SELECT CAST('abc' AS CHAR(2)), CAST('äbc' AS CHAR(2)), CONVERT('x' USING utf8mb4), "
+                "CAST(12 AS CHAR CHARACTER SET utf8mb4), CAST('a' AS CHAR(0))",
+                "SELECT 'junk' < NOW(), 'junk' = NOW(), '2026-12-03' = FROM_UNIXTIME(1796256000), "
+                "'2026-12-03 00:00:00.000 +0000' = FROM_UNIXTIME(1796256000), "
+                "20261203 = FROM_UNIXTIME(1796256000), "
+                "'2026-12-03' BETWEEN FROM_UNIXTIME(1796256000) AND NOW(), "
+                "'2026-12-03 00:00:00.5' > CAST('2026-12-03' AS DATE)",
+                "SELECT CAST(1 AS DECIMAL(2,3))", "SELECT CAST(1 AS DECIMAL(66,2))",
+                "SELECT CAST(1 AS DECIMAL(40,39))", "SELECT CAST(1 AS)", "SELECT CAST(1 AS FOO)",
+                "SELECT CONVERT(1)", "SELECT UNIX_TIMESTAMP(1, 2)", "SELECT FROM_UNIXTIME()"):
+            self.same_without_table(statement)
+        self.assertEqual(self.answer(pymysql.connect(host="127.0.0.1", port=self.s.mysql_port,
+                                                     user="root"), "SELECT CAST(12 AS TIME)"), 1235)
+        # both follow the session's time zone
+        for conn in (pymysql.connect(host="127.0.0.1", port=self.s.mysql_port, user="root"),
+                     self.mariadb()):
+            with conn.cursor() as cur:
+                cur.execute("SET time_zone = '+02:00'")
+                cur.execute("SELECT UNIX_TIMESTAMP('2026-12-03 10:00:00'), "
+                            "CAST(FROM_UNIXTIME(0) AS CHAR), FROM_UNIXTIME(0, '%H:%i')")
+                self.assertEqual(cur.fetchall(), ((1796284800, "1970-01-01 02:00:00", "02:00"),))
+            conn.close()
+
+    def test_grafana_time_series_over_a_stage(self):
+        # what Grafana's MySQL macros expand to ($__timeGroupAlias, $__timeFilter,
+        # $__time, $__unixEpochGroup), over last_modified
+        for statement in (
+                "SELECT cast(cast(UNIX_TIMESTAMP(last_modified)/(300) as signed)*300 as signed) "
+                "AS \"time\", count(*) AS uploads, sum(size) AS bytes FROM %s WHERE last_modified "
+                "BETWEEN FROM_UNIXTIME(1494410783) AND FROM_UNIXTIME(2147483000) GROUP BY 1 ORDER BY 1",
+                "SELECT UNIX_TIMESTAMP(last_modified) AS time_sec, size AS value, name AS metric "
+                "FROM %s WHERE last_modified >= FROM_UNIXTIME(1494410783) ORDER BY 1, 3",
+                "SELECT UNIX_TIMESTAMP(last_modified) DIV 60 * 60 AS \"time\", "
+                "substring_index(name, '/', 1) AS metric, count(*) FROM %s GROUP BY 1, 2 ORDER BY 1, 2",
+                "SELECT count(*) FROM %s WHERE last_modified BETWEEN FROM_UNIXTIME(1494410783) "
+                "AND FROM_UNIXTIME(1494410983)",
+                "SELECT name, CAST(last_modified AS DATETIME(3)) AS t, CAST(last_modified AS DATE) d "
+                "FROM %s WHERE last_modified < NOW() + INTERVAL 1 DAY ORDER BY t DESC, name LIMIT 5",
+                "SELECT min(UNIX_TIMESTAMP(last_modified)) <= max(UNIX_TIMESTAMP(last_modified)), "
+                "count(DISTINCT CAST(last_modified AS DATE)) FROM %s"):
+            self.assertTrue(self.same_as_mariadb(statement, "times")[1], statement)
 
     def test_grouped_star_columns_of_a_held_table(self):
         # Plain columns of a group are read from its first row; the rows must

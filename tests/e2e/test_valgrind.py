@@ -57,6 +57,13 @@ class Valgrind(unittest.TestCase):
                                 "trim(leading 'd' from name), date(last_modified) + interval 1 day "
                                 "> '2000-01-01' from list_stage(location => '@vg') where "
                                 "timestampdiff(hour, last_modified, utc_timestamp()) < 48 order by 1; "
+                                "select cast(cast(unix_timestamp(last_modified)/(300) as signed)*300 "
+                                "as signed) > 0 t, count(*) from list_stage(location => '@vg') where "
+                                "last_modified between from_unixtime(1494410783) and "
+                                "from_unixtime(2147483000) group by 1; select cast(-2.45 as "
+                                "decimal(4,1)), cast('äbc' as char(2)), cast(size as unsigned), "
+                                "from_unixtime(0.5, '%Y'), cast(last_modified as datetime(3)) > 20000101 from "
+                                "list_stage(location => '@vg');"
                                 "list @vg pattern = '(';"
                                 " remove @vg/d/; drop stage vg; list @~"], timeout=120)
             self.assertIn("Pattern format invalid", err)
@@ -66,6 +73,7 @@ class Valgrind(unittest.TestCase):
             self.assertIn("d\t1\t7.0000\na.csv\t1\t5.0000", out)  # groups held, not rows
             self.assertIn("length(name)\n5\n7\n", out)
             self.assertIn("count(distinct left(name, 1))\n2\n", out)
+            self.assertIn("t\tcount(*)\n1\t2\n", out)  # both files in one time bucket
             self.assertIn("a\t001\ta.csv\t1\nd/b\t001\t/b.csv\t1\n", out)
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "select nope from list_stage(location => '@~')"], timeout=120)

@@ -79,6 +79,15 @@ int main(void)
     CHECK_MOVED("2024-03-01", 1.5, DATE_DAY, "2024-03-03"); /* rounded */
     CHECK_MOVED("2024-03-01", 1.4, DATE_DAY, "2024-03-02");
     CHECK_MOVED("2024-01-01 10:00", 1, DATE_HOUR, "2024-01-01 11:00:00"); /* no seconds */
+    /* numbers' digits: YYYYMMDD and YYYYMMDDHHMMSS[.ffffff] */
+    CHECK_MOVED("20261203", 1, DATE_DAY, "2026-12-04");
+    CHECK_MOVED("20261203101112", 0, DATE_DAY, "2026-12-03 10:11:12");
+    CHECK_MOVED("20261203101112.25", 0, DATE_DAY, "2026-12-03 10:11:12.25");
+    CHECK_MOVED("20261232", 0, DATE_DAY, "invalid");
+    CHECK_MOVED("20261203246000", 0, DATE_DAY, "invalid");
+    CHECK_MOVED("2026120", 0, DATE_DAY, "invalid");
+    CHECK_MOVED("202612031011", 0, DATE_DAY, "invalid");
+    CHECK_MOVED("1796333371", 0, DATE_DAY, "invalid"); /* seconds are no date */
     struct date_point p, q;
     CHECK(date_parse("2024-01", 7, &p) == -EINVAL);
     /* TIMESTAMPDIFF: a month is whole once its day and time are reached */
