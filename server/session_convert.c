@@ -4,6 +4,7 @@
  * BI tools put around a time column (Grafana's $__timeGroup and
  * $__timeFilter), e.g. over LIST_STAGE's last_modified. */
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,10 +34,9 @@ int ex_session_tz_offset(struct session *s)
 
 /* ---- parsing ---- */
 
-static const char *const cast_types[] = {"SIGNED", "UNSIGNED", "CHAR",
-                                         "DATE",   "DATETIME", "DECIMAL"};
-static const char *const unsupported_types[] = {"TIME",   "DOUBLE", "FLOAT", "REAL",
-                                                "BINARY", "NCHAR",  "JSON",  NULL};
+static const char *const cast_types[] = {"SIGNED",  "UNSIGNED", "CHAR",  "DATE", "DATETIME",
+                                         "DECIMAL", "DOUBLE",   "FLOAT", "TIME"};
+static const char *const unsupported_types[] = {"BINARY", "NCHAR", "JSON", NULL};
 
 static bool number_token(struct parser *p, int64_t *out)
 {
@@ -71,7 +71,7 @@ static bool parse_length(struct parser *p, int64_t *a, int64_t *b)
 static bool check_precision(struct parser *p, const char *type, int64_t *len, int64_t *scale,
                             const char *what)
 {
-    if (strcmp(type, "DATETIME") == 0) {
+    if (strcmp(type, "DATETIME") == 0 || strcmp(type, "TIME") == 0) {
         if (*len > 6)
             px_fail(p, ER_TOO_BIG_PRECISION, what, 6);
         *len = *len < 0 ? 0 : *len;
@@ -125,7 +125,7 @@ static const char *parse_cast_type(struct parser *p, int64_t *len, int64_t *scal
         if (!px_accept(p, "INTEGER"))
             px_accept(p, "INT");
     } else if (strcmp(type, "CHAR") == 0 || strcmp(type, "DATETIME") == 0 ||
-               strcmp(type, "DECIMAL") == 0) {
+               strcmp(type, "TIME") == 0 || strcmp(type, "DECIMAL") == 0) {
         if (!parse_length(p, len, strcmp(type, "DECIMAL") == 0 ? scale : NULL))
             return NULL;
     }
@@ -234,9 +234,7 @@ static int value_decimals(struct session *s, const struct node *n, const struct 
     }
 }
 
-/* What MariaDB sizes an integer CAST by: the operand's width in
- * characters, known for literals; other operands are taken as wide. */
-static int64_t operand_chars(struct session *s, const struct node *n, const struct vtable_rows *t)
+int64_t ex_char_length(struct session *s, const struct node *n, const struct vtable_rows *t)
 {
     if (n->k == N_LIT && n->lit.t == V_STR) {
         int64_t chars = 0;
@@ -253,7 +251,7 @@ static int64_t operand_chars(struct session *s, const struct node *n, const stru
     if (n->k == N_LIT)
         return 0;
     if (n->k == N_NEG && n->args[0]->k == N_LIT)
-        return operand_chars(s, n->args[0], t);
+        return ex_char_length(s, n->args[0], t);
     return ex_column_for(s, n, t).length;
 }
 
@@ -265,7 +263,7 @@ static struct mysql_column cast_column(struct session *s, const struct node *n,
     struct mysql_column c;
     if (strcmp(type, "SIGNED") == 0 || strcmp(type, "UNSIGNED") == 0) {
         bool sign = type[0] == 'S';
-        int64_t chars = operand_chars(s, n->args[0], t);
+        int64_t chars = ex_char_length(s, n->args[0], t);
         if (!sign && (n->args[0]->k == N_NEG || n->args[0]->k != N_LIT))
             chars = chars > 20 ? chars : 20;
         chars = chars < (sign ? 2 : 1) ? (sign ? 2 : 1) : chars > 21 ? 21 : chars;
@@ -279,10 +277,21 @@ static struct mysql_column cast_column(struct session *s, const struct node *n,
         c = ex_typed(NULL, MYSQL_TYPE_DATETIME);
         c.decimals = (uint8_t)len;
         c.length = 19 + (len ? (uint32_t)len + 1 : 0);
+    } else if (strcmp(type, "TIME") == 0) {
+        c = ex_typed(NULL, MYSQL_TYPE_TIME);
+        c.decimals = (uint8_t)len;
+        c.length = 10 + (len ? (uint32_t)len + 1 : 0);
     } else if (strcmp(type, "DECIMAL") == 0) {
         c = ex_typed(NULL, MYSQL_TYPE_NEWDECIMAL);
         c.decimals = (uint8_t)scale;
         c.length = (uint32_t)(len + (scale > 0) + 1);
+    } else if (strcmp(type, "DOUBLE") == 0 || strcmp(type, "FLOAT") == 0) {
+        c = ex_typed(NULL, MYSQL_TYPE_DOUBLE);
+        c.length = 22;
+        if (type[0] == 'F') {
+            c.type = MYSQL_TYPE_FLOAT;
+            c.length = 12;
+        }
     } else {
         c = ex_typed(NULL, MYSQL_TYPE_VAR_STRING);
         if (len >= 0)
@@ -335,7 +344,8 @@ bool ex_convert_resolve(struct resolver *rs, struct node *n)
                 n->temporal = true;
     } else if (n->k == N_FUNC && ex_fname(n, "CAST")) {
         n->temporal = is_temporal_type(ex_column_for(s, n->args[0], rs->table).type);
-        n->decimals = (int8_t)(strcmp(cast_type(n), "DATETIME") == 0 ? n->args[2]->lit.i : 0);
+        bool fraction = strcmp(cast_type(n), "DATETIME") == 0 || strcmp(cast_type(n), "TIME") == 0;
+        n->decimals = (int8_t)(fraction ? n->args[2]->lit.i : 0);
     } else if (n->k == N_FUNC && n->nargs > 0 &&
                (ex_fname(n, "UNIX_TIMESTAMP") || ex_fname(n, "FROM_UNIXTIME"))) {
         n->decimals = (int8_t)value_decimals(s, n->args[0], rs->table);
@@ -467,6 +477,89 @@ static void truncate_fraction(struct date_point *d, int digits)
     d->frac_digits = digits;
 }
 
+#define MAX_TIME_US (3020399LL * US_PER_SEC) /* 838:59:59, TIME's bound */
+
+/* "[-]H:MM[:SS][.ffffff]", or a number [-]HHMMSS[.ffffff], as signed
+ * microseconds; -EINVAL for anything else. */
+static int parse_time_text(const char *s, size_t len, int64_t *us)
+{
+    char tmp[64];
+    if (len == 0 || len >= sizeof(tmp))
+        return -EINVAL;
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    const char *at = tmp + strspn(tmp, " ");
+    bool neg = *at == '-';
+    at += neg;
+    char *end;
+    unsigned long long h = strtoull(at, &end, 10), m = 0, sec = 0;
+    if (end == at || *at == '-' || *at == '+')
+        return -EINVAL;
+    if (*end == ':') {
+        m = strtoull(end + 1, &end, 10);
+        if (*end == ':')
+            sec = strtoull(end + 1, &end, 10);
+    } else { /* a number: HHMMSS */
+        sec = h % 100, m = h / 100 % 100, h /= 10000;
+    }
+    if (m > 59 || sec > 59 || h > 100000)
+        return -EINVAL;
+    int64_t frac = 0;
+    if (*end == '.') {
+        const char *f = end + 1;
+        for (int k = 0; k < 6; k++) { /* six digits, padded with zeros */
+            bool digit = *f >= '0' && *f <= '9';
+            frac = frac * 10 + (digit ? *f - '0' : 0);
+            f += digit;
+        }
+    }
+    int64_t v = ((int64_t)h * 3600 + (int64_t)m * 60 + (int64_t)sec) * US_PER_SEC + frac;
+    *us = neg ? -v : v;
+    return 0;
+}
+
+/* CAST(x AS TIME(n)): a date's time of day, or text or a number read as a
+ * time, clamped to +-838:59:59; NULL for what is neither. */
+static struct val cast_time(struct evaluator *ev, const struct node *n, const struct val *x)
+{
+    struct val t = ex_to_text(ev, x);
+    struct date_point d;
+    int64_t us;
+    bool digits_only = strspn(t.s, "0123456789") >= t.len;
+    if (!(digits_only && t.len <= 6) && date_parse(t.s, t.len, &d) == 0)
+        us = d.us;
+    else if (parse_time_text(t.s, t.len, &us) < 0)
+        return v_null();
+    us = us > MAX_TIME_US ? MAX_TIME_US : us < -MAX_TIME_US ? -MAX_TIME_US : us;
+    int64_t a = us < 0 ? -us : us, unit = 1;
+    for (int i = n->decimals; i < 6; i++)
+        unit *= 10;
+    a -= a % unit;
+    char frac[24] = "";
+    if (n->decimals > 0)
+        snprintf(frac, sizeof(frac), ".%06lld", (long long)(a % US_PER_SEC));
+    frac[n->decimals > 0 ? n->decimals + 1 : 0] = 0;
+    char *out = arena_printf(
+        ev->a, "%s%02lld:%02lld:%02lld%s", us < 0 ? "-" : "", (long long)(a / US_PER_SEC / 3600),
+        (long long)(a / US_PER_SEC / 60 % 60), (long long)(a / US_PER_SEC % 60), frac);
+    return v_cstr(out);
+}
+
+/* CAST(x AS DOUBLE / FLOAT): the number, within the type's range. */
+static struct val cast_real(struct evaluator *ev, const struct node *n, const struct val *x)
+{
+    double d = v_num(x);
+    d = isnan(d) ? 0 : d > DBL_MAX ? DBL_MAX : d < -DBL_MAX ? -DBL_MAX : d;
+    struct val v = {.t = V_DOUBLE, .d = d};
+    if (cast_type(n)[0] != 'F')
+        return v;
+    float f = d > FLT_MAX ? FLT_MAX : d < -FLT_MAX ? -FLT_MAX : (float)d;
+    v.d = f;
+    v.s = arena_printf(ev->a, "%.6g", v.d); /* a FLOAT shows six digits, as in MariaDB */
+    v.len = v.s ? strlen(v.s) : 0;
+    return v;
+}
+
 static struct val cast_value(struct evaluator *ev, const struct node *n, const struct val *x)
 {
     const char *type = cast_type(n);
@@ -474,6 +567,10 @@ static struct val cast_value(struct evaluator *ev, const struct node *n, const s
         return v_null();
     if (strcmp(type, "SIGNED") == 0 || strcmp(type, "UNSIGNED") == 0)
         return cast_integer(ev, n, x);
+    if (strcmp(type, "TIME") == 0)
+        return cast_time(ev, n, x);
+    if (strcmp(type, "DOUBLE") == 0 || strcmp(type, "FLOAT") == 0)
+        return cast_real(ev, n, x);
     if (strcmp(type, "DECIMAL") == 0)
         return decimal_text(ev, x, (int)n->args[3]->lit.i,
                             (int)(n->args[2]->lit.i - n->args[3]->lit.i));

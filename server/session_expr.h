@@ -140,9 +140,10 @@ struct node {
     int64_t agg_count;
     struct val agg_val;
     bool has_else;
-    /* set when resolved (session_convert.c): the fraction digits of a
-     * UNIX_TIMESTAMP, FROM_UNIXTIME or CAST result, and whether a
-     * comparison is one of dates (or a CAST's operand is a date) */
+    /* set when resolved: the scale of arithmetic and SUM/AVG (-1 for a
+     * DOUBLE), the fraction digits of a UNIX_TIMESTAMP, FROM_UNIXTIME or
+     * CAST result (session_convert.c), and whether a comparison is one of
+     * dates (or a CAST's operand is a date) */
     int8_t decimals;
     bool temporal;
     size_t src_start, src_end;
@@ -296,12 +297,20 @@ bool ex_qual_matches(const struct table_ref *ref, const char *q);
 bool ex_resolve(struct resolver *rs, struct node *n);
 bool ex_contains_agg(const struct node *n);
 struct mysql_column ex_typed(const char *name, uint8_t type);
+/* The scale of a number as MariaDB derives it (a literal's digits; the
+ * larger for + and -, the sum for *, 4 more for /), or -1 for a DOUBLE
+ * (text and literals with an exponent make arithmetic DOUBLE). */
+int ex_scale(struct session *s, const struct node *n, const struct vtable_rows *t);
 struct mysql_column ex_column_for(struct session *s, const struct node *n,
                                   const struct vtable_rows *t);
 
 /* conversions (session_convert.c): CAST and CONVERT, UNIX_TIMESTAMP and
  * FROM_UNIXTIME, and comparisons of dates with text */
 int ex_session_tz_offset(struct session *s);
+/* What MariaDB sizes integer results by (CAST AS SIGNED, DIV): the
+ * operand's width in characters, known for literals; other operands are
+ * taken as wide as their column. */
+int64_t ex_char_length(struct session *s, const struct node *n, const struct vtable_rows *t);
 /* CAST(expr AS type) and CONVERT(expr, type | USING charset), after the
  * '(': a CAST(expr, type name, length or precision, scale) node. */
 struct node *px_parse_cast(struct parser *p, struct node *n, bool convert);

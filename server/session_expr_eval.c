@@ -81,10 +81,48 @@ struct val ex_to_text(struct evaluator *ev, const struct val *v)
     if (v->t == V_DOUBLE) {
         if (v->s)
             return v_str(v->s, v->len);
-        char *s = arena_printf(ev->a, "%.15g", v->d);
+        /* the shortest text that reads back as the same double, as MariaDB prints them */
+        char *s = NULL;
+        for (int digits = 15; digits <= 17; digits++)
+            if ((s = arena_printf(ev->a, "%.*g", digits, v->d)) && strtod(s, NULL) == v->d)
+                break;
         return v_cstr(s);
     }
     return *v;
+}
+
+/* An operand of `n` read from its text where that has its digits (a
+ * literal, a CAST, UNIX_TIMESTAMP), else from its double: arithmetic and
+ * AVG round their text, so what they feed on uses their unrounded value. */
+static long double number_of(const struct node *n, const struct val *v)
+{
+    bool rounded = (n->k == N_BIN && n->op >= OP_ADD) || (n->k == N_FUNC && n->agg == 'a');
+    if (v->t == V_INT)
+        return (long double)v->i;
+    if (!v->s || rounded)
+        return v_num(v); /* a V_DOUBLE's double, not its text */
+    char tmp[80];
+    size_t len = v->len < sizeof(tmp) - 1 ? v->len : sizeof(tmp) - 1;
+    memcpy(tmp, v->s, len);
+    tmp[len] = 0;
+    return strtold(tmp, NULL);
+}
+
+/* A DECIMAL of `scale` digits after the point (no "-0"), or a DOUBLE for
+ * scale -1; what arithmetic and SUM/AVG give. */
+static struct val scaled(struct evaluator *ev, long double z, int scale)
+{
+    struct val v = {.t = V_DOUBLE, .d = (double)z};
+    if (scale < 0 || !isfinite(z))
+        return v;
+    char *text = arena_printf(ev->a, "%.*Lf", scale, z);
+    if (!text)
+        return v_null();
+    if (text[0] == '-' && strspn(text + 1, "0.") == strlen(text + 1))
+        text++;
+    v.s = text;
+    v.len = strlen(text);
+    return v;
 }
 
 /* A comparison's: as dates when one side is a date (MariaDB's rule), else
@@ -162,7 +200,11 @@ static struct val eval_binop(struct evaluator *ev, struct node *n, const struct 
             break;
         }
     }
-    double x = v_num(&a), y = v_num(&b), z;
+    /* DECIMALs from the digits as written, with a long double's 64 bits of
+     * mantissa: a DATETIME(6)'s seconds keep their digits through a '/'; a
+     * DOUBLE's arithmetic is a double's, as in MariaDB */
+    long double x = n->decimals < 0 ? v_num(&a) : number_of(n->args[0], &a),
+                y = n->decimals < 0 ? v_num(&b) : number_of(n->args[1], &b), z;
     switch (n->op) {
     case OP_ADD:
         z = x + y;
@@ -181,18 +223,19 @@ static struct val eval_binop(struct evaluator *ev, struct node *n, const struct 
     case OP_IDIV:
         if (y == 0)
             return v_null();
-        z = trunc(x / y);
-        if (z > -9.2233720368547758e18 && z < 9.2233720368547758e18)
+        z = truncl(x / y);
+        if (z > -9.2233720368547758e18L && z < 9.2233720368547758e18L)
             return v_int((int64_t)z);
         break; /* out of BIGINT range: stays a double */
     default:
         if (y == 0)
             return v_null();
-        z = fmod(x, y); /* the sign of the dividend, as MySQL's MOD */
+        z = fmodl(x, y); /* the sign of the dividend, as MySQL's MOD */
         break;
     }
-    struct val v = {.t = V_DOUBLE, .d = z};
-    return v;
+    if (n->decimals < 0)
+        z = (double)z;
+    return scaled(ev, z, n->decimals);
 }
 
 /* A DECIMAL with 4 more decimals than its input, as MariaDB's
@@ -201,10 +244,7 @@ static struct val avg_value(struct evaluator *ev, const struct node *n)
 {
     if (n->agg_count == 0)
         return v_null();
-    struct val v = {.t = V_DOUBLE, .d = n->agg_val.d / (double)n->agg_count};
-    v.s = arena_printf(ev->a, "%.4f", v.d);
-    v.len = v.s ? strlen(v.s) : 0;
-    return v.s ? v : v_null();
+    return scaled(ev, n->agg_val.d / (double)n->agg_count, n->decimals);
 }
 
 static struct val eval_func(struct evaluator *ev, struct node *n, const struct row_ctx *r)
@@ -212,6 +252,8 @@ static struct val eval_func(struct evaluator *ev, struct node *n, const struct r
     struct val args[32];
     if (n->agg == 'a')
         return avg_value(ev, n);
+    if (n->agg == 's' && n->agg_val.t == V_DOUBLE)
+        return scaled(ev, n->agg_val.d, n->decimals);
     if (n->agg)
         return n->agg == 'C' || n->agg == 'c' ? v_int(n->agg_count) : n->agg_val;
     /* IF/IFNULL/COALESCE evaluate lazily, the rest eagerly */
@@ -411,6 +453,8 @@ bool ex_resolve(struct resolver *rs, struct node *n)
     for (int i = 0; i < n->nargs; i++)
         if (!ex_resolve(rs, n->args[i]))
             return false;
+    if ((n->k == N_BIN && n->op >= OP_ADD) || (n->k == N_FUNC && (n->agg == 's' || n->agg == 'a')))
+        n->decimals = (int8_t)ex_scale(p->s, n, rs->table);
     return ex_convert_resolve(rs, n);
 }
 
@@ -487,6 +531,56 @@ static struct mysql_column date_arith_column(struct session *s, const struct nod
     return c;
 }
 
+/* Digits after the point of a decimal literal. */
+static int literal_scale(const struct val *v)
+{
+    const char *dot = memchr(v->s, '.', v->len);
+    return dot ? (int)(v->len - (size_t)(dot + 1 - v->s)) : 0;
+}
+
+/* A DECIMAL of `scale`, or a DOUBLE for -1. */
+static struct mysql_column number_column(int scale)
+{
+    struct mysql_column c = ex_typed(NULL, scale < 0 ? MYSQL_TYPE_DOUBLE : MYSQL_TYPE_NEWDECIMAL);
+    if (scale >= 0) {
+        c.decimals = (uint8_t)scale;
+        c.length = 23 + (uint32_t)scale;
+    }
+    return c;
+}
+
+static int max_scale(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+int ex_scale(struct session *s, const struct node *n, const struct vtable_rows *t)
+{
+    if (n->k == N_LIT && n->lit.t == V_DOUBLE)
+        return n->lit.s && !strpbrk(n->lit.s, "eE") ? literal_scale(&n->lit) : -1;
+    if (n->k == N_LIT)
+        return n->lit.t == V_STR ? -1 : 0;
+    if (n->k == N_NEG)
+        return ex_scale(s, n->args[0], t);
+    if (n->k == N_FUNC && (n->agg == 's' || n->agg == 'a' || n->agg == 'n' || n->agg == 'x')) {
+        int a = ex_scale(s, n->args[0], t);
+        return a < 0 ? -1 : n->agg == 'a' ? (a + 4 < 38 ? a + 4 : 38) : a;
+    }
+    if (n->k == N_BIN && n->op >= OP_ADD) {
+        int a = ex_scale(s, n->args[0], t), b = ex_scale(s, n->args[1], t);
+        if (n->op == OP_IDIV)
+            return 0;
+        if (a < 0 || b < 0)
+            return -1;
+        int scale = n->op == OP_MUL ? a + b : n->op == OP_DIV ? a + 4 : max_scale(a, b);
+        return scale < 38 ? scale : 38;
+    }
+    struct mysql_column c = ex_column_for(s, n, t);
+    if (c.type == MYSQL_TYPE_LONG || c.type == MYSQL_TYPE_LONGLONG)
+        return 0;
+    return c.type == MYSQL_TYPE_NEWDECIMAL && c.decimals != 31 ? c.decimals : -1;
+}
+
 struct mysql_column ex_column_for(struct session *s, const struct node *n,
                                   const struct vtable_rows *t)
 {
@@ -496,7 +590,8 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
                        : n->lit.t == V_DOUBLE ? MYSQL_TYPE_NEWDECIMAL
                        : n->lit.t == V_NULL   ? MYSQL_TYPE_NULL
                                               : MYSQL_TYPE_VAR_STRING;
-        struct mysql_column c = ex_typed(NULL, type);
+        struct mysql_column c =
+            n->lit.t == V_DOUBLE ? number_column(ex_scale(s, n, t)) : ex_typed(NULL, type);
         if (n->lit.t != V_NULL)
             c.flags |= MYSQL_FLAG_NOT_NULL;
         return c;
@@ -522,10 +617,10 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
         struct mysql_column converted;
         if (ex_convert_column(s, n, t, &converted))
             return converted;
+        if (n->agg == 's' || n->agg == 'a')
+            return number_column(ex_scale(s, n, t));
         if (f && f->type) {
             struct mysql_column c = ex_typed(NULL, f->type);
-            if (n->agg == 'a')
-                c.decimals = 4;
             if (f->type == MYSQL_TYPE_LONGLONG && ex_fname(n, "CONNECTION_ID"))
                 c.flags |= MYSQL_FLAG_UNSIGNED | MYSQL_FLAG_NOT_NULL;
             return c;
@@ -543,11 +638,15 @@ struct mysql_column ex_column_for(struct session *s, const struct node *n,
         if (n->op >= OP_ADD) {
             struct mysql_column a = ex_column_for(s, n->args[0], t),
                                 b = ex_column_for(s, n->args[1], t);
-            bool ints =
-                ((a.type == MYSQL_TYPE_LONGLONG || a.type == MYSQL_TYPE_LONG) &&
-                 (b.type == MYSQL_TYPE_LONGLONG || b.type == MYSQL_TYPE_LONG) && n->op != OP_DIV) ||
-                n->op == OP_IDIV; /* DIV is an integer whatever it divides */
-            return ex_typed(NULL, ints ? MYSQL_TYPE_LONGLONG : MYSQL_TYPE_NEWDECIMAL);
+            if (n->op == OP_IDIV) { /* an integer as wide as the dividend's whole part */
+                int64_t chars =
+                    ex_char_length(s, n->args[0], t) - max_scale(ex_scale(s, n->args[0], t), 0);
+                return ex_typed(NULL, chars <= 9 ? MYSQL_TYPE_LONG : MYSQL_TYPE_LONGLONG);
+            }
+            bool ints = (a.type == MYSQL_TYPE_LONGLONG || a.type == MYSQL_TYPE_LONG) &&
+                        (b.type == MYSQL_TYPE_LONGLONG || b.type == MYSQL_TYPE_LONG) &&
+                        n->op != OP_DIV;
+            return ints ? ex_typed(NULL, MYSQL_TYPE_LONGLONG) : number_column(ex_scale(s, n, t));
         }
         return truth_column();
     case N_CASE:

@@ -159,6 +159,7 @@ struct node *px_new_node(struct parser *p, enum nkind k)
     }
     n->k = k;
     n->col = -1;
+    n->decimals = -1; /* a DOUBLE until resolving says otherwise */
     n->src_start = px_cur(p)->start;
     return n;
 }

@@ -758,12 +758,21 @@ class ListStageGroupBy(unittest.TestCase):
                 "20261203 = FROM_UNIXTIME(1796256000), "
                 "'2026-12-03' BETWEEN FROM_UNIXTIME(1796256000) AND NOW(), "
                 "'2026-12-03 00:00:00.5' > CAST('2026-12-03' AS DATE)",
+                "SELECT CAST('1.5' AS DOUBLE), CAST('x' AS DOUBLE), CAST(2 AS DOUBLE), "
+                "CAST(1.5 AS FLOAT), CAST(NULL AS DOUBLE), CAST('1e400' AS DOUBLE), CAST(0.1 AS FLOAT), "
+                "CAST(1/3 AS FLOAT), CAST(-2 AS DOUBLE) * 1.5",
+                "SELECT CAST(12 AS TIME), CAST('10:11:12' AS TIME), CAST('2026-12-03 10:11:12.5' AS TIME), "
+                "CAST(101112 AS TIME), CAST('x' AS TIME), CAST('10:11:12.345' AS TIME(2)), "
+                "CAST('-838:59:59' AS TIME), CAST('900:00:00' AS TIME), CAST(NOW() AS TIME) = CURTIME(), "
+                "CAST('-1:02' AS TIME(1)), CAST(-101112.5 AS TIME(1)), "
+                "CAST(CAST('2026-12-03' AS DATE) AS TIME), CAST(NULL AS TIME)",
+                "SELECT CAST(1 AS TIME(7))", "SELECT CAST(1 AS DATETIME(7))",
                 "SELECT CAST(1 AS DECIMAL(2,3))", "SELECT CAST(1 AS DECIMAL(66,2))",
                 "SELECT CAST(1 AS DECIMAL(40,39))", "SELECT CAST(1 AS)", "SELECT CAST(1 AS FOO)",
                 "SELECT CONVERT(1)", "SELECT UNIX_TIMESTAMP(1, 2)", "SELECT FROM_UNIXTIME()"):
             self.same_without_table(statement)
         self.assertEqual(self.answer(pymysql.connect(host="127.0.0.1", port=self.s.mysql_port,
-                                                     user="root"), "SELECT CAST(12 AS TIME)"), 1235)
+                                                     user="root"), "SELECT CAST(12 AS BINARY)"), 1235)
         # both follow the session's time zone
         for conn in (pymysql.connect(host="127.0.0.1", port=self.s.mysql_port, user="root"),
                      self.mariadb()):
@@ -773,6 +782,26 @@ class ListStageGroupBy(unittest.TestCase):
                             "CAST(FROM_UNIXTIME(0) AS CHAR), FROM_UNIXTIME(0, '%H:%i')")
                 self.assertEqual(cur.fetchall(), ((1796284800, "1970-01-01 02:00:00", "02:00"),))
             conn.close()
+
+    def test_arithmetic_has_mariadbs_scale_and_types(self):
+        # DECIMAL results keep a literal's digits, add them for *, add 4 for /
+        # (div_precision_increment), and round only what is shown; text and
+        # exponents make DOUBLEs, printed in their shortest exact form
+        for statement in (
+                "SELECT 7/2, 1/3*3, 2/3, 1.0/3, 10/4, -7/2, 7 MOD -2.5, 1.5*1.5*1.5, 0.1*3, 0.1+0.2, "
+                "100/7/7, 2/3*3/2, -(1/3)*3, 1.23456789012*1000, 0.5/0.0000001, -0.0001*1, 1.50",
+                "SELECT 1e0/3, '1.5'+1, 1e1*2, 2.5e0, 'x'+0, 5 DIV 2, 7.5 DIV 2, sum(1.5), avg(2)",
+                "SELECT size/3, size*1.5, sum(size)/1024, avg(size*1.5), sum(size*1.25), "
+                "size MOD 2.50, size DIV 3, avg(size)*3, max(size/7) FROM %s GROUP BY size/3, "
+                "size*1.5, size MOD 2.50, size DIV 3 ORDER BY 1 LIMIT 6"):
+            if "%s" in statement:
+                self.same_as_mariadb(statement)
+            else:
+                self.same_without_table(statement)
+        for statement in (
+                "SELECT UNIX_TIMESTAMP(last_modified)/300, UNIX_TIMESTAMP(last_modified) * 1.5, "
+                "UNIX_TIMESTAMP(last_modified) - 1796333371, name FROM %s ORDER BY name LIMIT 3",):
+            self.same_as_mariadb(statement, "times")
 
     def test_grafana_time_series_over_a_stage(self):
         # what Grafana's MySQL macros expand to ($__timeGroupAlias, $__timeFilter,
