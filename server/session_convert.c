@@ -215,9 +215,8 @@ static int value_decimals(struct session *s, const struct node *n, const struct 
                    : strspn(n->lit.s, "0123456789. ") == n->lit.len
                        ? text_decimals(n->lit.s, n->lit.len)
                        : 6;
-        if (n->lit.t == V_DOUBLE)
-            return n->lit.s && !strpbrk(n->lit.s, "eE") ? text_decimals(n->lit.s, n->lit.len) : 6;
-        return 0;
+        int scale = ex_scale(s, n, t); /* a number's digits, -1 with an exponent */
+        return scale < 0 || scale > 6 ? 6 : scale;
     }
     struct mysql_column c = ex_column_for(s, n, t);
     switch (c.type) {
@@ -264,7 +263,7 @@ static struct mysql_column cast_column(struct session *s, const struct node *n,
     if (strcmp(type, "SIGNED") == 0 || strcmp(type, "UNSIGNED") == 0) {
         bool sign = type[0] == 'S';
         int64_t chars = ex_char_length(s, n->args[0], t);
-        if (!sign && (n->args[0]->k == N_NEG || n->args[0]->k != N_LIT))
+        if (!sign && n->args[0]->k != N_LIT) /* what may be negative wraps to 20 digits */
             chars = chars > 20 ? chars : 20;
         chars = chars < (sign ? 2 : 1) ? (sign ? 2 : 1) : chars > 21 ? 21 : chars;
         c = ex_typed(NULL, chars <= 9 ? MYSQL_TYPE_LONG : MYSQL_TYPE_LONGLONG);
