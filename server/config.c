@@ -51,6 +51,16 @@ static int check_on_off(const char *v)
     return strcasecmp(v, "on") == 0 || strcasecmp(v, "off") == 0 ? 0 : -1;
 }
 
+static int check_relay_threads(const char *v)
+{
+    if (strcmp(v, "auto") == 0)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    return *v && !*end && !errno && n >= 0 && n <= 64 ? 0 : -1;
+}
+
 static int check_upstream_tls(const char *v)
 {
     return strcmp(v, "off") == 0 || strcmp(v, "on") == 0 || strcmp(v, "verify") == 0 ? 0 : -1;
@@ -97,6 +107,9 @@ static const struct option_def options[] = {
      "password for the upstream"},
     {"upstream_connect_timeout", OPT_LONG, OFF(upstream_connect_timeout), "10", "seconds 1..300",
      NULL, 1, 300, "deadline to reach and log in to the upstream"},
+    {"relay_threads", OPT_STRING, OFF(relay_threads), "auto", "auto or an integer 0..64",
+     check_relay_threads, 0, 0,
+     "threads that relay proxied sessions (auto: one per CPU, at most 16; 0: the main thread)"},
     {"upstream_tls", OPT_STRING, OFF(upstream_tls), "off", "off, on or verify", check_upstream_tls,
      0, 0, "TLS to the upstream: on encrypts, verify also checks its certificate and name"},
     {"upstream_tls_ca", OPT_STRING, OFF(upstream_tls_ca), "", "a PEM file", NULL, 0, 0,

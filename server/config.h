@@ -62,7 +62,8 @@ struct config {
     struct config_upstream_user *upstream_users;
     size_t n_upstream_users;
     long upstream_connect_timeout;
-    char *upstream_tls; /* off, on, verify */
+    char *relay_threads; /* auto or a count */
+    char *upstream_tls;  /* off, on, verify */
     char *upstream_tls_ca;
     char *root_password; /* NULL: none set */
 };

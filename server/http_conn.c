@@ -83,7 +83,7 @@ void http_conn_update_reading(struct http_conn *h)
         return;
     h->reading = want;
     if (want) {
-        if (uv_read_start((uv_stream_t *)&h->tcp, server_alloc_cb, http_read_cb) < 0)
+        if (uv_read_start((uv_stream_t *)&h->tcp, loop_ctx_alloc_cb, http_read_cb) < 0)
             http_conn_close(h, "read failed");
     } else {
         uv_read_stop((uv_stream_t *)&h->tcp);
@@ -230,7 +230,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct http_conn *h = p->data;
     h->req.body_bytes += len;
-    metrics_add(&h->srv->metrics.http_body_bytes_in, len);
+    metrics_add(&h->srv->main_ctx.metrics.http_body_bytes_in, len);
     if (h->state == HTTP_CONN_BODY && h->handler && h->handler->body)
         h->handler->body(h, at, len);
     return 0;
@@ -340,9 +340,10 @@ static void http_pump_tls(struct http_conn *h, const char *data, size_t len)
         return;
     }
     for (;;) {
-        int n = tls_filter_read(h->tls, h->srv->plain_buf, sizeof(h->srv->plain_buf));
+        int n =
+            tls_filter_read(h->tls, h->srv->main_ctx.plain_buf, sizeof(h->srv->main_ctx.plain_buf));
         if (n > 0) {
-            http_take_plain(h, (const char *)h->srv->plain_buf, (size_t)n);
+            http_take_plain(h, (const char *)h->srv->main_ctx.plain_buf, (size_t)n);
             if (h->state == HTTP_CONN_CLOSING)
                 return;
             continue;
@@ -359,7 +360,7 @@ static void http_pump_tls(struct http_conn *h, const char *data, size_t len)
 static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     struct http_conn *h = stream->data;
-    h->srv->read_buf_busy = false;
+    h->srv->main_ctx.read_buf_busy = false;
     if (nread == 0)
         return;
     if (nread < 0) {
@@ -373,7 +374,7 @@ static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
         return;
     }
     h->last_activity_ms = uv_now(h->srv->loop);
-    metrics_add(&h->srv->metrics.http_bytes_in, (uint64_t)nread);
+    metrics_add(&h->srv->main_ctx.metrics.http_bytes_in, (uint64_t)nread);
     if (h->tls)
         http_pump_tls(h, b->base, (size_t)nread);
     else
@@ -385,7 +386,7 @@ void http_conn_request_done(struct http_conn *h)
     h->handler = NULL;
     h->handler_data = NULL;
     h->body_paused = false;
-    metrics_http_request(&h->srv->metrics, h->status,
+    metrics_http_request(&h->srv->main_ctx.metrics, h->status,
                          (double)(uv_now(h->srv->loop) - h->req.started_ms) / 1000.0);
     LOGH(LOG_DEBUG, h, "%s %.*s -> %d", llhttp_method_name(h->req.method), (int)h->req.url.len,
          (const char *)h->req.url.data, h->status);
@@ -437,7 +438,7 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
     h->tcp.data = h;
     list_push_back(&srv->http_conns, &h->node);
     srv->n_http_conns++;
-    metrics_add(&srv->metrics.http_connections_total, 1);
+    metrics_add(&srv->main_ctx.metrics.http_connections_total, 1);
     if (uv_accept(listener, (uv_stream_t *)&h->tcp) < 0) {
         http_conn_close(h, "accept failed");
         return;

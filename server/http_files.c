@@ -138,7 +138,7 @@ static void read_cb(void *arg, int status, const void *data, size_t len, bool eo
         return;
     }
     op->sent += len;
-    h->srv->metrics.download_bytes_total += len;
+    h->srv->main_ctx.metrics.download_bytes_total += len;
     if (http_respond_body(h, data, len) < 0)
         return; /* the connection is closing; abort_cb frees the op */
     if (eof || op->sent == op->length) {
@@ -290,7 +290,7 @@ static void stat_for_get_cb(void *arg, int status, const struct storage_entry *e
         op_finish(op);
         return;
     }
-    h->srv->metrics.downloads_total++;
+    h->srv->main_ctx.metrics.downloads_total++;
     int rc = op->st->ops->reader_open(op->st, op->key, op->offset, op->length, &op->reader);
     if (rc < 0) {
         http_conn_fail(h, "cannot open the file");

@@ -102,7 +102,7 @@ static int submit(struct http_conn *h, struct http_write *w)
 {
     w->conn = h;
     h->write_pending += w->len;
-    metrics_add(&h->srv->metrics.http_bytes_out, w->len);
+    metrics_add(&h->srv->main_ctx.metrics.http_bytes_out, w->len);
     uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
     if (uv_write(&w->req, (uv_stream_t *)&h->tcp, &b, 1, write_cb) < 0) {
         h->write_pending -= w->len;

@@ -68,7 +68,7 @@ static void upload_free(struct upload *u)
     free(u->key);
     free(u->stage_name);
     free(u->rel);
-    u->srv->metrics.uploads_in_flight--;
+    u->srv->main_ctx.metrics.uploads_in_flight--;
     stage_write_end(u->srv, &u->write); /* last: a DROP waiting for it may go on */
     free(u);
 }
@@ -199,7 +199,7 @@ static void succeed(struct upload *u)
         upload_fail(u, 500, 500, "out of memory");
         return;
     }
-    u->srv->metrics.uploads_total++;
+    u->srv->main_ctx.metrics.uploads_total++;
     http_respond_json(h, u->raw ? 201 : 200, NULL, text);
     free(text);
     upload_finish(u);
@@ -215,7 +215,7 @@ static void finish_cb(void *arg, int status)
         storage_failed(u, "store", status);
         return;
     }
-    u->srv->metrics.upload_files_total++;
+    u->srv->main_ctx.metrics.upload_files_total++;
     if (u->h)
         LOGH(LOG_DEBUG, u->h, "stored '%s' in stage '%s' (%llu bytes)", u->key, u->stage_name,
              (unsigned long long)u->size);
@@ -263,7 +263,7 @@ static void pump(struct upload *u)
         case REC_DATA:
             u->busy = true;
             u->size += len;
-            u->srv->metrics.upload_bytes_total += len;
+            u->srv->main_ctx.metrics.upload_bytes_total += len;
             rc = u->st->ops->writer_write(u->w, payload, len, write_cb, u);
             break;
         case REC_END:
@@ -393,7 +393,7 @@ static struct upload *upload_new(struct http_conn *h, const char *stage, const c
     u->open_data = NO_RECORD;
     buf_init(&u->fill);
     buf_init(&u->flush);
-    u->srv->metrics.uploads_in_flight++;
+    u->srv->main_ctx.metrics.uploads_in_flight++;
     if (stage_write_begin(h->srv, &u->write, stage, cancel_cb, &err) < 0) {
         http_respond_stage_error(h, &err);
         u->h = NULL;

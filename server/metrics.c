@@ -64,9 +64,24 @@ static void render_requests(const struct metrics *m, struct buf *out)
                m->latency_count, m->latency_sum, m->latency_count);
 }
 
+static void render_relays(const struct server *srv, struct buf *out)
+{
+    counter(out, "stageproxy_relay_threads", "Threads relaying proxied sessions.", "gauge", NULL,
+            srv->n_relays);
+    if (srv->n_relays == 0)
+        return;
+    buf_printf(out, "# HELP stageproxy_relay_sessions Logged-in proxied sessions each relay "
+                    "thread carries.\n# TYPE stageproxy_relay_sessions gauge\n");
+    for (unsigned i = 0; i < srv->n_relays; i++)
+        buf_printf(out, "stageproxy_relay_sessions{thread=\"%u\"} %u\n", i,
+                   srv->relays[i]->assigned);
+}
+
 void metrics_render(const struct server *srv, struct buf *out)
 {
-    const struct metrics *m = &srv->metrics;
+    struct metrics sum;
+    const struct metrics *m = &sum;
+    server_metrics(srv, &sum);
     buf_printf(out,
                "# HELP stageproxy_connections Open client connections, by protocol.\n"
                "# TYPE stageproxy_connections gauge\n"
@@ -113,4 +128,5 @@ void metrics_render(const struct server *srv, struct buf *out)
             "counter", NULL, m->upstream_bytes_in);
     counter(out, "stageproxy_upstream_bytes_out_total", "Bytes sent to the upstream.", "counter",
             NULL, m->upstream_bytes_out);
+    render_relays(srv, out);
 }

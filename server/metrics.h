@@ -1,8 +1,10 @@
-/* Counters for /metrics (Prometheus text format). Only the loop thread
- * touches them. */
+/* Counters for /metrics (Prometheus text format). Each loop thread has its
+ * own (struct loop_ctx) and is the only writer of them; /metrics adds them
+ * up on the main loop (server_metrics). */
 #ifndef SP_SERVER_METRICS_H
 #define SP_SERVER_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "protocol/buf.h"
@@ -11,19 +13,23 @@
 #define METRICS_LATENCY_BUCKETS 12
 
 struct metrics {
-    uint64_t mysql_connections_total;
+    /* Counted on relay threads too: these come first, all uint64_t, and are
+     * added up (METRICS_LOOP_COUNTERS of them). A gauge may go below zero
+     * on one loop (opened on one, closed on another); the sum is right. */
     uint64_t mysql_bytes_in, mysql_bytes_out;
+    uint64_t questions;              /* statements run or passed upstream */
+    uint64_t upstream_open;          /* sessions with the upstream (gauge) */
+    uint64_t upstream_refused_total; /* unreachable, or the login refused */
+    uint64_t upstream_lost_total;    /* gone after the login */
+    uint64_t upstream_bytes_in, upstream_bytes_out;
+    /* the main loop's only */
+    uint64_t mysql_connections_total;
     uint64_t http_connections_total;
     uint64_t http_bytes_in, http_bytes_out;
     uint64_t http_body_bytes_in;
     uint64_t uploads_in_flight;
     uint64_t uploads_total, upload_files_total, upload_bytes_total;
     uint64_t downloads_total, download_bytes_total;
-    /* proxy mode */
-    uint64_t upstream_open;          /* sessions with the upstream (gauge) */
-    uint64_t upstream_refused_total; /* unreachable, or the login refused */
-    uint64_t upstream_lost_total;    /* gone after the login */
-    uint64_t upstream_bytes_in, upstream_bytes_out;
     struct {
         int status;
         uint64_t count;
@@ -33,9 +39,13 @@ struct metrics {
     double latency_sum;
 };
 
+#define METRICS_LOOP_COUNTERS (offsetof(struct metrics, mysql_connections_total) / sizeof(uint64_t))
+
+/* Only the counter's own loop thread calls this; a relaxed store lets the
+ * main loop read the value whole while it changes. */
 static inline void metrics_add(uint64_t *counter, uint64_t n)
 {
-    *counter += n;
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
 void metrics_http_request(struct metrics *m, int status, double seconds);

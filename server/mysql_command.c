@@ -17,7 +17,7 @@
 
 static int run_routed(struct mysql_conn *c, enum sql_route route, const char *sql, size_t len)
 {
-    c->srv->questions++;
+    metrics_add(&mysql_conn_loop(c)->metrics.questions, 1);
     switch (route) {
     case SQL_ROUTE_EMPTY:
         mysql_conn_send_err(c, ER_EMPTY_QUERY);
@@ -77,7 +77,7 @@ void mysql_command_run_query(struct mysql_conn *c, const char *sql, size_t len, 
         c->sess->more_results = more ? SERVER_MORE_RESULTS_EXISTS : 0;
         int rc;
         if (upstream) {
-            c->srv->questions++;
+            metrics_add(&mysql_conn_loop(c)->metrics.questions, 1);
             rc = proxy_forward_query(c, sql + start, end - start, more);
         } else {
             rc = run_routed(c, route, sql + start, slen);
@@ -154,13 +154,15 @@ static void com_field_list(struct mysql_conn *c, const uint8_t *p, size_t len)
 static void com_statistics(struct mysql_conn *c)
 {
     struct server *srv = c->srv;
+    struct metrics m;
+    server_metrics(srv, &m);
     uint64_t up = (uv_now(srv->loop) - srv->start_ms) / 1000;
     char text[256];
     snprintf(text, sizeof(text),
              "Uptime: %llu  Threads: %zu  Questions: %llu  Slow queries: 0  Opens: 0  Flush "
              "tables: 1  Open tables: 0  Queries per second avg: %.3f",
-             (unsigned long long)up, srv->n_mysql_conns, (unsigned long long)srv->questions,
-             up ? (double)srv->questions / (double)up : 0.0);
+             (unsigned long long)up, srv->n_mysql_conns, (unsigned long long)m.questions,
+             up ? (double)m.questions / (double)up : 0.0);
     mysql_conn_send(c, text, strlen(text));
 }
 
@@ -192,7 +194,7 @@ void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     uint8_t cmd = p[0];
     const uint8_t *arg = p + 1;
     size_t arg_len = len - 1;
-    c->command_started_ms = uv_now(c->srv->loop);
+    c->command_started_ms = uv_now(c->sock.handle.loop);
     c->binary_rows = false;
     if (c->up || c->upstream_lost) {
         proxy_command_packet(c, p, len);

@@ -9,6 +9,7 @@
 #include "server/log.h"
 #include "server/process.h"
 #include "server/proxy.h"
+#include "server/relay.h"
 #include "server/session.h"
 #include "server/upstream.h"
 
@@ -29,9 +30,11 @@ static void start_reading(struct mysql_conn *c);
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
-static void conn_free(struct mysql_conn *c)
+static void conn_release(struct mysql_conn *c)
 {
     struct server *srv = c->srv;
+    if (c->relay)
+        c->relay->assigned--;
     mysql_asm_free(&c->in);
     buf_free(&c->out);
     buf_free(&c->unread);
@@ -41,6 +44,23 @@ static void conn_free(struct mysql_conn *c)
     free(c->rest_sql);
     free(c);
     server_connection_gone(srv);
+}
+
+static void conn_free(struct mysql_conn *c)
+{
+    list_remove(&c->move_node);
+    if (mysql_conn_on_relay(c)) { /* counting and freeing are the main loop's */
+        c->dead = true;
+        relay_hand_over(c->srv, NULL, c);
+        return;
+    }
+    conn_release(c);
+}
+
+void mysql_conn_free_dead(struct mysql_conn *c)
+{
+    c->srv->n_mysql_conns--;
+    conn_release(c);
 }
 
 static void close_cb(uv_handle_t *h)
@@ -76,13 +96,14 @@ bool mysql_conn_async_end(struct mysql_conn *c)
     }
     if (c->state == MYSQL_CONN_CLOSING)
         return false;
-    if (c->srv->shutting_down && c->state == MYSQL_CONN_COMMAND) {
+    if (server_shutting_down(c->srv) && c->state == MYSQL_CONN_COMMAND) {
         /* the command that held the connection open at shutdown is done */
         mysql_conn_close_after_flush(c, "server shutdown");
         return false;
     }
     mysql_conn_flush(c);
     resume_input(c);
+    mysql_move_consider(c);
     return true;
 }
 
@@ -107,7 +128,9 @@ void mysql_conn_close(struct mysql_conn *c, const char *reason)
     upstream_close(c->up);
     c->up = NULL;
     list_remove(&c->node);
-    c->srv->n_mysql_conns--;
+    list_remove(&c->move_node);
+    if (!mysql_conn_on_relay(c)) /* a relay's are counted when the main loop frees them */
+        c->srv->n_mysql_conns--;
     /* Pending writes complete with UV_ECANCELED before close_cb runs. */
     uv_close(&c->sock.handle, close_cb);
 }
@@ -143,6 +166,8 @@ static void write_cb(uv_write_t *req, int status)
         mysql_conn_close(c, "done");
         return;
     }
+    if (c->write_pending == 0 && c->go_home)
+        mysql_move_consider(c);
     if (c->write_pending < WRITE_HIGH_WATER / 2) {
         if (c->on_drain) {
             void (*drain)(struct mysql_conn *) = c->on_drain;
@@ -163,6 +188,7 @@ bool mysql_conn_backlogged(const struct mysql_conn *c)
 void mysql_conn_resume_input(struct mysql_conn *c)
 {
     resume_input(c);
+    mysql_move_consider(c);
 }
 
 /* Processes what arrived while we could not, then reads again. */
@@ -191,7 +217,7 @@ static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *
         uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
         int n = uv_try_write(&c->sock.stream, &now, 1);
         if (n > 0) {
-            metrics_add(&c->srv->metrics.mysql_bytes_out, (uint64_t)n);
+            metrics_add(&mysql_conn_loop(c)->metrics.mysql_bytes_out, (uint64_t)n);
             data += n;
             len -= (size_t)n;
         } else if (n != UV_EAGAIN) {
@@ -215,7 +241,7 @@ static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *
     w->len = len;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     c->write_pending += len;
-    metrics_add(&c->srv->metrics.mysql_bytes_out, len);
+    metrics_add(&mysql_conn_loop(c)->metrics.mysql_bytes_out, len);
     int rc = uv_write(&w->req, &c->sock.stream, &b, 1, write_cb);
     if (rc < 0) {
         c->write_pending -= len;
@@ -297,7 +323,7 @@ void mysql_conn_send(struct mysql_conn *c, const void *payload, size_t len)
 
 void mysql_conn_send_scratch(struct mysql_conn *c)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     if (s->oom) {
         buf_reset(s);
         mysql_conn_close(c, "out of memory");
@@ -320,7 +346,7 @@ void mysql_conn_send_ok(struct mysql_conn *c, uint64_t affected, uint64_t insert
 {
     struct mysql_ok ok = {affected, insert_id, mysql_conn_status(c),
                           0,        info,      (c->caps & CLIENT_SESSION_TRACK) != 0};
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     mysql_build_ok(s, &ok, 0x00);
     mysql_conn_send_scratch(c);
@@ -328,7 +354,7 @@ void mysql_conn_send_ok(struct mysql_conn *c, uint64_t affected, uint64_t insert
 
 void mysql_conn_send_eof(struct mysql_conn *c)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     mysql_build_terminator(s, c->caps, 0, mysql_conn_status(c));
     mysql_conn_send_scratch(c);
@@ -337,7 +363,7 @@ void mysql_conn_send_eof(struct mysql_conn *c)
 void mysql_conn_send_err_text(struct mysql_conn *c, uint16_t code, const char *sqlstate,
                               const char *msg)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     /* Before the client's flags are known, the SQLSTATE marker is left out. */
     uint32_t caps = c->state == MYSQL_CONN_HANDSHAKE && c->caps == 0 ? 0 : c->caps;
@@ -378,9 +404,26 @@ static void fail_packet(struct mysql_conn *c, enum mysql_asm_status st)
 
 static bool can_process_more(const struct mysql_conn *c)
 {
-    return c->state != MYSQL_CONN_CLOSING && !c->close_after_flush && !c->busy &&
+    return c->state != MYSQL_CONN_CLOSING && !c->close_after_flush && !c->busy && !c->go_home &&
            c->write_pending + c->out.len < WRITE_HIGH_WATER &&
            !(c->up && upstream_backlogged(c->up));
+}
+
+static void stop_reading(struct mysql_conn *c)
+{
+    if (c->reading) {
+        uv_read_stop(&c->sock.stream);
+        c->reading = false;
+    }
+}
+
+/* The packet in `in` was handled: make ready for the next. */
+static void packet_done(struct mysql_conn *c)
+{
+    c->pass_judged = false;
+    mysql_asm_next(&c->in);
+    /* A new command starts at 0; an auth exchange continues after ours. */
+    mysql_asm_expect(&c->in, c->state == MYSQL_CONN_COMMAND ? 0 : c->seq);
 }
 
 static void dispatch(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -402,10 +445,7 @@ static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len)
         if (!can_process_more(c)) {
             if (!c->close_after_flush)
                 buf_append(&c->unread, data, len);
-            if (c->reading) {
-                uv_read_stop(&c->sock.stream);
-                c->reading = false;
-            }
+            stop_reading(c);
             return;
         }
         size_t used = 0;
@@ -430,10 +470,13 @@ static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len)
             proxy_pass_end(c);
         else
             dispatch(c, c->in.payload.data, c->in.payload.len);
-        c->pass_judged = false;
-        mysql_asm_next(&c->in);
-        /* A new command starts at 0; an auth exchange continues after ours. */
-        mysql_asm_expect(&c->in, c->state == MYSQL_CONN_COMMAND ? 0 : c->seq);
+        if (c->go_home) { /* the packet moves with it; what follows waits */
+            if (len > 0)
+                buf_append(&c->unread, data, len);
+            stop_reading(c);
+            return;
+        }
+        packet_done(c);
         /* After an SSLRequest the rest of the bytes are the TLS handshake. */
         if (was_plain && c->tls && len > 0) {
             if (tls_filter_feed(c->tls, data, len) < 0)
@@ -449,9 +492,10 @@ static void conn_pump_tls(struct mysql_conn *c)
     for (;;) {
         if (c->state == MYSQL_CONN_CLOSING)
             return;
-        int n = tls_filter_read(c->tls, c->srv->plain_buf, sizeof(c->srv->plain_buf));
+        int n = tls_filter_read(c->tls, mysql_conn_loop(c)->plain_buf,
+                                sizeof(mysql_conn_loop(c)->plain_buf));
         if (n > 0) {
-            conn_process(c, c->srv->plain_buf, (size_t)n);
+            conn_process(c, mysql_conn_loop(c)->plain_buf, (size_t)n);
             continue;
         }
         if (n == TLS_FILTER_CLOSED) {
@@ -471,14 +515,14 @@ static void conn_pump_tls(struct mysql_conn *c)
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     struct mysql_conn *c = stream->data;
-    c->srv->read_buf_busy = false;
+    mysql_conn_loop(c)->read_buf_busy = false;
     if (nread == 0)
         return;
     if (nread < 0) {
         mysql_conn_close(c, nread == UV_EOF ? "client closed" : uv_strerror((int)nread));
         return;
     }
-    metrics_add(&c->srv->metrics.mysql_bytes_in, (uint64_t)nread);
+    metrics_add(&mysql_conn_loop(c)->metrics.mysql_bytes_in, (uint64_t)nread);
     if (c->tls) {
         if (tls_filter_feed(c->tls, b->base, (size_t)nread) < 0) {
             mysql_conn_close(c, "TLS error");
@@ -493,13 +537,37 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
             conn_pump_tls(c);
     }
     mysql_conn_flush(c);
+    mysql_move_consider(c);
+}
+
+void mysql_conn_run_held_packet(struct mysql_conn *c)
+{
+    c->go_home = false;
+    dispatch(c, c->in.payload.data, c->in.payload.len);
+    if (c->state != MYSQL_CONN_CLOSING)
+        packet_done(c);
+    mysql_conn_flush(c);
+}
+
+void mysql_conns_close_idle(struct list_node *conns, bool force)
+{
+    struct list_node *n, *tmp;
+    LIST_FOREACH_SAFE (n, tmp, conns) {
+        struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
+        /* a command moving to the main loop runs there first */
+        bool in_flight = c->busy || c->state == MYSQL_CONN_INFILE || c->in.discard || c->go_home;
+        if (force || (!in_flight && c->write_pending == 0 && c->unread.len == 0))
+            mysql_conn_close(c, "server shutdown");
+        else if (!in_flight)
+            mysql_conn_close_after_flush(c, "server shutdown");
+    }
 }
 
 static void start_reading(struct mysql_conn *c)
 {
     if (c->reading || c->state == MYSQL_CONN_CLOSING)
         return;
-    int rc = uv_read_start(&c->sock.stream, server_alloc_cb, read_cb);
+    int rc = uv_read_start(&c->sock.stream, loop_ctx_alloc_cb, read_cb);
     if (rc < 0)
         mysql_conn_close(c, uv_strerror(rc));
     else
@@ -546,7 +614,7 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
     c->sock.handle.data = c;
     list_push_back(&srv->mysql_conns, &c->node);
     srv->n_mysql_conns++;
-    metrics_add(&srv->metrics.mysql_connections_total, 1);
+    metrics_add(&srv->main_ctx.metrics.mysql_connections_total, 1);
     if (uv_accept(listener, &c->sock.stream) < 0) {
         mysql_conn_close(c, "accept failed");
         return;
@@ -558,7 +626,7 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
         snprintf(c->peer_ip, sizeof(c->peer_ip), "localhost");
         c->peer_loopback = true;
     }
-    if (srv->shutting_down) {
+    if (server_shutting_down(srv)) {
         mysql_conn_send_err(c, ER_SERVER_SHUTDOWN);
         mysql_conn_close_after_flush(c, "shutting down");
         return;

@@ -13,8 +13,10 @@
 #include "protocol/mysql_packet.h"
 #include "protocol/tls_filter.h"
 #include "server/list.h"
+#include "server/loop_ctx.h"
 #include "server/mysql_errors.h"
 
+struct relay;
 struct server;
 struct session;
 struct upstream;
@@ -45,7 +47,7 @@ struct mysql_conn {
         uv_tcp_t tcp;   /* from the MySQL port */
         uv_pipe_t pipe; /* from the MySQL unix socket */
     } sock;
-    struct list_node node;
+    struct list_node node; /* in its loop's list, or a mailbox while it moves */
     struct server *srv;
     uint32_t id;
     enum mysql_conn_state state;
@@ -84,7 +86,32 @@ struct mysql_conn {
     bool pass_judged;      /* the big command being read was judged */
     bool prepared_local;   /* the last COM_STMT_PREPARE was a stage statement */
     uint32_t pending_kill; /* the connection a KILL in flight names */
+    /* relay threads (server/mysql_move.c) */
+    struct relay *relay;        /* the one it moves to when it can; NULL: none yet */
+    struct list_node move_node; /* in its loop's move_pending */
+    bool moving;                /* its handles closed, on no loop until it arrives */
+    bool go_home;               /* the packet in `in` runs on the main loop: move there */
+    bool dead;                  /* closed on a relay: the main loop frees it */
+    bool sock_is_pipe, up_is_pipe;
+    int move_closing; /* handles still closing for the move */
+    int fd, up_fd;    /* its sockets while it moves */
 };
+
+/* The loop the connection is on: its buffers and counters. */
+static inline struct loop_ctx *mysql_conn_loop(const struct mysql_conn *c)
+{
+    return loop_ctx_of(&c->sock.handle);
+}
+
+static inline struct buf *mysql_conn_scratch(const struct mysql_conn *c)
+{
+    return &mysql_conn_loop(c)->scratch;
+}
+
+static inline bool mysql_conn_on_relay(const struct mysql_conn *c)
+{
+    return mysql_conn_loop(c)->relay != NULL;
+}
 
 void mysql_conn_accept_cb(uv_stream_t *listener, int status);
 /* The one place the state changes (logged at debug level). */
@@ -127,6 +154,25 @@ bool mysql_conn_backlogged(const struct mysql_conn *c);
 /* Status flags for OK/EOF packets (autocommit, transaction). */
 uint16_t mysql_conn_status(const struct mysql_conn *c);
 struct mysql_conn *mysql_conn_find(struct server *srv, uint32_t id);
+
+/* Closes the connections of a loop's list that have nothing in flight (all
+ * with `force`); the others close when their command ends. */
+void mysql_conns_close_idle(struct list_node *conns, bool force);
+/* The main loop frees a connection closed on a relay. */
+void mysql_conn_free_dead(struct mysql_conn *c);
+/* Runs the command packet held in `in` (it came with the connection from
+ * a relay), then reads on. */
+void mysql_conn_run_held_packet(struct mysql_conn *c);
+
+/* Moving between the main loop and a relay's (mysql_move.c). After a
+ * callback chain the connection may have become movable: it is looked at
+ * once the loop's callbacks are done. */
+void mysql_move_consider(struct mysql_conn *c);
+/* The command in `in` needs the main loop: the connection moves there and
+ * runs it (called while dispatching it on a relay). */
+void mysql_move_request_home(struct mysql_conn *c);
+/* In the receiving loop's thread: opens the sockets on `loop`. */
+void mysql_move_arrived(struct mysql_conn *c, uv_loop_t *loop);
 
 /* Implemented by mysql_handshake.c */
 void mysql_handshake_start(struct mysql_conn *c);

@@ -72,7 +72,7 @@ void mysql_handshake_start(struct mysql_conn *c)
         g.status = c->up->greeting.status;
     }
     memcpy(g.scramble, c->scramble, sizeof(g.scramble));
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     mysql_build_greeting(s, &g);
     c->seq = 0;
@@ -151,7 +151,7 @@ static void verify_answer(struct mysql_conn *c, const char *plugin, const uint8_
 
 static void switch_plugin(struct mysql_conn *c)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     mysql_build_auth_switch(s, required_plugin(c), c->scramble);
     mysql_conn_send_scratch(c);

@@ -21,7 +21,7 @@ const struct mysql_error_info *mysql_error_info(enum mysql_error e)
 
 void mysql_result_begin(struct mysql_conn *c, const struct mysql_column *cols, size_t n)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     mysql_put_lenenc(s, n);
     mysql_conn_send_scratch(c);
@@ -42,7 +42,7 @@ void mysql_result_begin(struct mysql_conn *c, const struct mysql_column *cols, s
 void mysql_result_row(struct mysql_conn *c, const struct mysql_column *cols,
                       const struct mysql_value *v, size_t n)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     buf_reset(s);
     if (c->binary_rows)
         mysql_build_binary_row(s, cols, v, n);

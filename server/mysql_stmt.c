@@ -97,7 +97,7 @@ static int scan_params(struct prepared_stmt *st)
 
 static void send_param_defs(struct mysql_conn *c, uint16_t n)
 {
-    struct buf *s = &c->srv->scratch;
+    struct buf *s = mysql_conn_scratch(c);
     struct mysql_column col = {
         .name = "?", .type = MYSQL_TYPE_VAR_STRING, .charset = MYSQL_CHARSET_BINARY};
     for (uint16_t i = 0; i < n; i++) {
@@ -149,7 +149,7 @@ void stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
     s->last_stmt_id = st->id;
     st->next = s->stmts;
     s->stmts = st;
-    struct buf *b = &c->srv->scratch;
+    struct buf *b = mysql_conn_scratch(c);
     buf_reset(b);
     /* Columns are described by each EXECUTE's own result set. */
     mysql_build_prepare_ok(b, st->id, 0, st->nparams);

@@ -11,28 +11,13 @@
 #include "server/listener.h"
 #include "server/log.h"
 #include "server/mysql_conn.h"
+#include "server/proxy.h"
 #include "server/stage_exec.h"
 #include "server/stage_store.h"
 #include "server/stage_writes.h"
 #include "server/tls_cert.h"
 
 #define JANITOR_INTERVAL_MS 1000
-
-void server_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    /* Every reader consumes or copies its bytes inside its read callback, so
-     * one buffer serves all connections on the loop. */
-    struct server *srv = handle->loop->data;
-    (void)suggested;
-    if (srv->read_buf_busy) {
-        buf->base = NULL;
-        buf->len = 0;
-        return;
-    }
-    srv->read_buf_busy = true;
-    buf->base = (char *)srv->read_buf;
-    buf->len = sizeof(srv->read_buf);
-}
 
 static int ensure_data_dir(const char *dir)
 {
@@ -52,12 +37,12 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
 {
     memset(srv, 0, sizeof(*srv));
     srv->loop = loop;
-    loop->data = srv;
+    loop_ctx_init(&srv->main_ctx, srv, NULL, loop);
+    srv->handles_open++; /* its move_check */
     srv->cfg = cfg;
     list_init(&srv->mysql_conns);
     list_init(&srv->http_conns);
     stage_writes_init(srv);
-    buf_init(&srv->scratch);
     snprintf(srv->server_version, sizeof(srv->server_version), "8.0.36-stageproxy-%s",
              STAGEPROXY_VERSION);
     if (ensure_data_dir(cfg->data_dir) < 0)
@@ -91,8 +76,7 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
 
 static void handle_closed_cb(uv_handle_t *h)
 {
-    struct server *srv = h->loop->data;
-    srv->handles_open--;
+    loop_ctx_of(h)->srv->handles_open--;
 }
 
 static void close_handle(struct server *srv, uv_handle_t *h)
@@ -125,6 +109,9 @@ static void finish_if_idle(struct server *srv)
     if (!srv->shutting_down || srv->n_mysql_conns > 0 || srv->n_http_conns > 0)
         return;
     log_info("all connections closed; exiting");
+    relay_request_all(srv, RELAY_STOP);
+    relay_close_main_mailbox(srv);
+    close_handle(srv, (uv_handle_t *)&srv->main_ctx.move_check);
     stage_store_close(srv);
     close_handle(srv, (uv_handle_t *)&srv->janitor);
     close_handle(srv, (uv_handle_t *)&srv->shutdown_timer);
@@ -137,42 +124,30 @@ void server_connection_gone(struct server *srv)
     finish_if_idle(srv);
 }
 
-/* Closes connections with nothing in flight; a command in flight (waiting
- * for storage or the upstream, a LOCAL INFILE, a big command being passed
- * on) finishes first and its connection closes when it ends. */
-static void close_idle_connections(struct server *srv, bool force)
-{
-    struct list_node *n, *tmp;
-    LIST_FOREACH_SAFE (n, tmp, &srv->mysql_conns) {
-        struct mysql_conn *c = LIST_CONTAINER(n, struct mysql_conn, node);
-        bool in_flight = c->busy || c->state == MYSQL_CONN_INFILE || c->in.discard;
-        if (force || (!in_flight && c->write_pending == 0 && c->unread.len == 0))
-            mysql_conn_close(c, "server shutdown");
-        else if (!in_flight)
-            mysql_conn_close_after_flush(c, "server shutdown");
-    }
-    http_conn_close_all(srv, force);
-}
-
 static void shutdown_deadline_cb(uv_timer_t *t)
 {
     struct server *srv = t->data;
     log_warn("shutdown deadline reached: closing %zu MySQL and %zu HTTP connections",
              srv->n_mysql_conns, srv->n_http_conns);
-    close_idle_connections(srv, true);
+    __atomic_store_n(&srv->shutdown_forced, true, __ATOMIC_RELEASE);
+    relay_request_all(srv, RELAY_FORCE);
+    mysql_conns_close_idle(&srv->mysql_conns, true);
+    http_conn_close_all(srv, true);
 }
 
 void server_begin_shutdown(struct server *srv)
 {
     if (srv->shutting_down)
         return;
-    srv->shutting_down = true;
+    __atomic_store_n(&srv->shutting_down, true, __ATOMIC_RELEASE);
     log_info("shutting down: no new connections; %zu MySQL and %zu HTTP connections open",
              srv->n_mysql_conns, srv->n_http_conns);
     stop_listening(srv);
     uv_timer_start(&srv->shutdown_timer, shutdown_deadline_cb,
                    (uint64_t)srv->cfg->shutdown_timeout * 1000, 0);
-    close_idle_connections(srv, false);
+    relay_request_all(srv, RELAY_SHUTDOWN);
+    mysql_conns_close_idle(&srv->mysql_conns, false);
+    http_conn_close_all(srv, false);
     finish_if_idle(srv);
 }
 
@@ -222,6 +197,10 @@ int server_start(struct server *srv)
     uv_signal_start(&srv->sig_term, signal_cb, SIGTERM);
     uv_timer_start(&srv->janitor, janitor_cb, JANITOR_INTERVAL_MS, JANITOR_INTERVAL_MS);
     srv->start_ms = uv_now(srv->loop);
+    if (proxy_mode(srv) && (rc = relay_start_all(srv)) < 0) {
+        log_error("cannot start the relay threads: %s", uv_strerror(rc));
+        return rc;
+    }
 
     rc = listener_start(srv->loop, &srv->mysql_listener, srv->cfg->mysql_listen,
                         mysql_conn_accept_cb, srv->mysql_addr, sizeof(srv->mysql_addr));
@@ -263,6 +242,7 @@ int server_start(struct server *srv)
 
 void server_free(struct server *srv)
 {
+    relay_join_all(srv);
     stage_module_free(srv);
     stage_writes_free(srv);
     users_free(&srv->users);
@@ -272,5 +252,21 @@ void server_free(struct server *srv)
         SSL_CTX_free(srv->http_tls_ctx);
     if (srv->upstream_tls_ctx)
         SSL_CTX_free(srv->upstream_tls_ctx);
-    buf_free(&srv->scratch);
+    loop_ctx_free(&srv->main_ctx);
+}
+
+/* One writer per counter, so relaxed loads see whole values. */
+static void add_counters(struct metrics *to, const struct metrics *from)
+{
+    const uint64_t *f = (const uint64_t *)from;
+    uint64_t *t = (uint64_t *)to;
+    for (size_t i = 0; i < METRICS_LOOP_COUNTERS; i++)
+        t[i] += __atomic_load_n(&f[i], __ATOMIC_RELAXED);
+}
+
+void server_metrics(const struct server *srv, struct metrics *out)
+{
+    *out = srv->main_ctx.metrics;
+    for (unsigned i = 0; i < srv->n_relays; i++)
+        add_counters(out, &srv->relays[i]->ctx.metrics);
 }

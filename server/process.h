@@ -1,5 +1,6 @@
-/* The process: one libuv loop, the listeners, signals and graceful shutdown,
- * and the state every connection shares. */
+/* The process: the main libuv loop (listeners, signals, HTTP, stages,
+ * logins), the relay threads that carry proxied sessions (server/relay.h),
+ * graceful shutdown, and the state every connection shares. */
 #ifndef SP_SERVER_PROCESS_H
 #define SP_SERVER_PROCESS_H
 
@@ -12,10 +13,10 @@
 #include "server/catalog.h"
 #include "server/config.h"
 #include "server/list.h"
+#include "server/loop_ctx.h"
 #include "server/metrics.h"
+#include "server/relay.h"
 #include "server/users.h"
-
-#define SERVER_READ_BUF_SIZE (256 * 1024)
 
 struct s3_client;
 struct s3_target;
@@ -42,25 +43,25 @@ struct server {
     struct list_node http_conns;
     struct list_node stage_writes;   /* uploads in flight (stage_writes.h) */
     struct list_node stage_closings; /* stages whose uploads are being stopped */
-    size_t n_mysql_conns;
+    size_t n_mysql_conns;            /* on every loop, and moving between them */
     size_t n_http_conns;
     uint32_t next_conn_id;
-    bool shutting_down;
+    bool shutting_down;   /* read by relay threads: server_shutting_down() */
+    bool shutdown_forced; /* ... and the deadline passed */
     int handles_open;
     uint64_t start_ms;
-    uint64_t questions;
-    struct metrics metrics;
     struct s3_client *s3;          /* S3 requests of every stage on S3 */
     struct s3_target *own_storage; /* --storage s3://...; NULL: the data dir */
     unsigned char presign_key[32]; /* signs presigned URLs to our HTTP listener */
-    bool read_buf_busy;
     char server_version[64];
     char mysql_addr[80];
     char http_addr[80];
-    /* Builds one payload at a time; the loop thread is the only user. */
-    struct buf scratch;
-    uint8_t read_buf[SERVER_READ_BUF_SIZE];
-    uint8_t plain_buf[SERVER_READ_BUF_SIZE];
+    /* relay threads (server/relay.h) */
+    struct relay **relays;
+    unsigned n_relays;
+    struct mailbox mailbox; /* connections handed to the main loop */
+    bool mailbox_open;
+    struct loop_ctx main_ctx; /* the main loop's buffers and counters */
 };
 
 int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg);
@@ -71,7 +72,12 @@ void server_begin_shutdown(struct server *srv);
 void server_connection_gone(struct server *srv);
 void server_free(struct server *srv);
 
-/* The shared read buffer for uv_read_start callbacks. */
-void server_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+/* From any thread. */
+static inline bool server_shutting_down(const struct server *srv)
+{
+    return __atomic_load_n(&srv->shutting_down, __ATOMIC_ACQUIRE);
+}
+/* Counters of every loop added up, for /metrics and SHOW STATUS. */
+void server_metrics(const struct server *srv, struct metrics *out);
 
 #endif

@@ -3,7 +3,9 @@
  * forwarded as it came; one that mixes both is cut into runs by
  * mysql_command_run_query, each run of upstream statements sent as one
  * COM_QUERY, so that the client still reads one answer with
- * SERVER_MORE_RESULTS_EXISTS between its parts. */
+ * SERVER_MORE_RESULTS_EXISTS between its parts. On a relay thread only
+ * what goes upstream as it came runs; for the rest the connection moves
+ * to the main loop first. */
 #include "protocol/sql_lexer.h"
 #include "protocol/sql_router.h"
 #include "server/mysql_conn.h"
@@ -85,6 +87,16 @@ bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, siz
     }
 }
 
+/* The main loop runs this command: on a relay, the connection moves there
+ * with it and it is dispatched again. */
+static bool needs_main_loop(struct mysql_conn *c)
+{
+    if (!mysql_conn_on_relay(c))
+        return false;
+    mysql_move_request_home(c);
+    return true;
+}
+
 static void com_stmt(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     uint32_t id = id_after_command(p, len);
@@ -92,13 +104,18 @@ static void com_stmt(struct mysql_conn *c, const uint8_t *p, size_t len)
         proxy_forward(c, p, len, false);
         return;
     }
+    if (needs_main_loop(c))
+        return;
     stmt_command(c, p[0], p + 1, len - 1);
 }
 
 static void com_stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
     const char *sql = (const char *)p + 1;
-    c->prepared_local = is_stage(sql_route_statement(sql, len - 1));
+    bool local = is_stage(sql_route_statement(sql, len - 1));
+    if (local && needs_main_loop(c))
+        return;
+    c->prepared_local = local;
     if (!c->prepared_local) {
         proxy_forward(c, p, len, false);
         return;
@@ -109,13 +126,14 @@ static void com_stmt_prepare(struct mysql_conn *c, const uint8_t *p, size_t len)
 }
 
 /* KILL of a connection: the upstream ends that session, and once it says
- * OK we end the client's too, as a direct server would. */
-static void note_kill(struct mysql_conn *c, const char *sql, const struct statements *st)
+ * OK we end the client's too, as a direct server would (the main loop
+ * holds the connections it can find by id). */
+static uint32_t killed_by(const char *sql, const struct statements *st)
 {
     uint32_t id;
-    c->pending_kill = 0;
     if (st->n == 1 && sql_route_kill_connection(sql + st->first_start, st->first_len, &id))
-        c->pending_kill = id;
+        return id;
+    return 0;
 }
 
 static void com_query(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -123,12 +141,15 @@ static void com_query(struct mysql_conn *c, const uint8_t *p, size_t len)
     const char *sql = (const char *)p + 1;
     struct statements st;
     scan_statements(sql, len - 1, &st);
+    uint32_t kill = st.n == 0 || st.stage ? 0 : killed_by(sql, &st);
+    if ((st.n == 0 || st.stage || kill) && needs_main_loop(c))
+        return;
     if (st.n == 0 || st.stage) {
         mysql_command_run_query(c, sql, len - 1, true);
         return;
     }
-    c->srv->questions++;
-    note_kill(c, sql, &st);
+    metrics_add(&mysql_conn_loop(c)->metrics.questions, 1);
+    c->pending_kill = kill;
     proxy_forward(c, p, len, false); /* as it came: the common case */
 }
 
@@ -152,13 +173,16 @@ void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         com_stmt(c, p, len);
         return;
     case COM_CHANGE_USER:
-        mysql_handshake_change_user(c, p, len);
+        if (!needs_main_loop(c))
+            mysql_handshake_change_user(c, p, len);
         return;
     case COM_SET_OPTION:
         c->pending_multi = len >= 2 && p[1] == 0;
         proxy_forward(c, p, len, false);
         return;
     case COM_PROCESS_KILL:
+        if (needs_main_loop(c))
+            return;
         c->pending_kill = id_after_command(p, len);
         proxy_forward(c, p, len, false);
         return;

@@ -12,6 +12,7 @@
 #include "server/mysql_stmt.h"
 #include "server/process.h"
 #include "server/proxy.h"
+#include "server/relay.h"
 #include "server/session.h"
 #include "server/upstream.h"
 
@@ -87,8 +88,8 @@ void proxy_upstream_failed(struct mysql_conn *c, uint16_t code, const char *sqls
         return;
     }
     bool logged_in = c->state == MYSQL_CONN_COMMAND || c->state == MYSQL_CONN_INFILE;
-    proxy_upstream_gone(c, logged_in ? &c->srv->metrics.upstream_lost_total
-                                     : &c->srv->metrics.upstream_refused_total);
+    proxy_upstream_gone(c, logged_in ? &mysql_conn_loop(c)->metrics.upstream_lost_total
+                                     : &mysql_conn_loop(c)->metrics.upstream_refused_total);
     if (!logged_in) {
         /* before the login completed: refuse it with the upstream's words
          * (in place of the greeting, when that has not gone out yet). Codes
@@ -119,7 +120,7 @@ void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
         return;
     }
     /* as the upstream would to a direct client: its words, then the end */
-    proxy_upstream_gone(c, &c->srv->metrics.upstream_lost_total);
+    proxy_upstream_gone(c, &mysql_conn_loop(c)->metrics.upstream_lost_total);
     c->seq = 0;
     mysql_conn_send_err_text(c, e->code, e->sqlstate, e->message);
     mysql_conn_close_after_flush(c, "the upstream ended the session");
@@ -136,9 +137,11 @@ void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_
         c->sess->multi_statements = c->pending_multi;
     if (c->pending_kill) {
         struct mysql_conn *target = r->error ? NULL : mysql_conn_find(c->srv, c->pending_kill);
-        c->pending_kill = 0;
         if (target && target != c)
             mysql_conn_close(target, "killed by KILL");
+        else if (!r->error && !target) /* on a relay thread, or none of ours */
+            relay_kill_all(c->srv, c->pending_kill);
+        c->pending_kill = 0;
     }
     if (!r->error && r->command == COM_RESET_CONNECTION && c->sess) {
         stmt_close_all(c->sess); /* the upstream dropped its statements too */

@@ -21,7 +21,7 @@ static void lose_upstream(struct mysql_conn *c)
 {
     log_conn(LOG_WARN, "m", c->id, "upstream lost while a command was passed on to it");
     upstream_close(c->up);
-    proxy_upstream_gone(c, &c->srv->metrics.upstream_lost_total);
+    proxy_upstream_gone(c, &mysql_conn_loop(c)->metrics.upstream_lost_total);
 }
 
 void proxy_pass_consider(struct mysql_conn *c)
@@ -39,10 +39,10 @@ void proxy_pass_consider(struct mysql_conn *c)
         upstream_write_raw(c->up, a->payload.data, a->payload.len) < 0)
         lose_upstream(c);
     if (command == COM_QUERY)
-        c->srv->questions++;
+        metrics_add(&mysql_conn_loop(c)->metrics.questions, 1);
     if (command == COM_STMT_PREPARE)
         c->prepared_local = false;
-    c->command_started_ms = uv_now(c->srv->loop);
+    c->command_started_ms = uv_now(c->sock.handle.loop);
     mysql_asm_discard(a);
 }
 

@@ -413,11 +413,13 @@ static int fill_variables(struct session *s, struct vtable_rows *t, bool global)
 static int fill_status(struct session *s, struct vtable_rows *t)
 {
     struct server *srv = s->conn->srv;
+    struct metrics m;
+    server_metrics(srv, &m);
     char up[32], threads[32], questions[32], conns[32];
     snprintf(up, sizeof(up), "%llu",
              (unsigned long long)((uv_now(srv->loop) - srv->start_ms) / 1000));
     snprintf(threads, sizeof(threads), "%zu", srv->n_mysql_conns);
-    snprintf(questions, sizeof(questions), "%llu", (unsigned long long)srv->questions);
+    snprintf(questions, sizeof(questions), "%llu", (unsigned long long)m.questions);
     snprintf(conns, sizeof(conns), "%u", srv->next_conn_id);
     const char *rows[][2] = {{"Connections", conns},
                              {"Questions", questions},

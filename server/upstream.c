@@ -30,7 +30,7 @@ static void up_release(struct upstream *up)
 {
     if (--up->handles_open > 0)
         return;
-    up->metrics->upstream_open--;
+    metrics_add(&up->metrics->upstream_open, (uint64_t)-1);
     mysql_asm_free(&up->in);
     tls_filter_free(up->tls);
     free(up->login_database);
@@ -373,7 +373,7 @@ struct upstream *upstream_open(struct mysql_conn *c)
     if (!up)
         return NULL;
     up->client = c;
-    up->metrics = &srv->metrics;
+    up->metrics = &mysql_conn_loop(c)->metrics;
     metrics_add(&up->metrics->upstream_open, 1);
     up->id = c->id;
     up->state = UPSTREAM_CONNECTING;

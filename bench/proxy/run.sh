@@ -76,7 +76,11 @@ for run in $(seq "$RUNS"); do
                 relay=${pid[$target]}
                 r0=$(ticks "$relay") d0=$(ticks "$DB_PID")
                 read -r b0 i0 < <(machine)
-                out=$(sb "$target" "$test" "$threads" --time="$SECS" --percentile=95 run)
+                out=$(sb "$target" "$test" "$threads" --time="$SECS" --percentile=95 run) || {
+                    echo "$target $test $threads: sysbench failed" >&2
+                    echo "$out" >&2
+                    exit 1
+                }
                 read -r b1 i1 < <(machine)
                 sleep 0.5 # socat reaps its children
                 r1=$(ticks "$relay") d1=$(ticks "$DB_PID")

@@ -97,7 +97,8 @@ class Server:
     def close(self):
         try:
             self.stop()
-            report = re.search(r"(ERROR: (Address|Leak)Sanitizer|runtime error:).*", self.log())
+            report = re.search(r"(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|"
+                               r"runtime error:).*", self.log())
             if report:  # a sanitizer finding fails the test that ran the server
                 raise AssertionError("sanitizer report in the server log:\n" +
                                      self.log()[report.start():report.start() + 4000])

@@ -1,0 +1,152 @@
+"""Relay threads in proxy mode, against a throwaway MariaDB: logged-in
+sessions are spread over the threads, every session keeps its state while
+it moves to the main thread for stage statements and back, many clients at
+once (plain and TLS) get exactly their own answers, and the setting is
+checked at start."""
+import os
+import threading
+import unittest
+import urllib.request
+
+import pymysql
+from pymysql.constants import CLIENT
+
+from harness import BINARY, Server, run
+from mariadb_peer import PASSWORD, USER, MariaDB
+
+
+class RelayThreads(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = MariaDB()
+        cls.db.sql("CREATE TABLE IF NOT EXISTS kv (k INT PRIMARY KEY, v VARCHAR(64))", db="shop")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.close()
+
+    def server(self, *args):
+        s = Server(args=["--upstream", "127.0.0.1:%d" % self.db.port, "--upstream-user", USER,
+                         "--upstream-password", PASSWORD] + list(args))
+        self.addCleanup(s.close)
+        return s
+
+    def connect(self, s, **kw):
+        c = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", password="",
+                            autocommit=True, **kw)
+        self.addCleanup(lambda: c.open and c.close())
+        return c
+
+    def relay_metrics(self, s):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % s.http_port, timeout=10) as r:
+            lines = r.read().decode().splitlines()
+        return {k: int(float(v)) for k, v in (ln.rsplit(" ", 1) for ln in lines
+                                              if ln.startswith("stageproxy_relay"))}
+
+    def test_sessions_are_spread_over_the_threads(self):
+        s = self.server("--relay-threads", "3")
+        conns = [self.connect(s) for _ in range(6)]
+        for i, c in enumerate(conns):
+            cur = c.cursor()
+            cur.execute("SELECT %d" % i)
+            self.assertEqual(cur.fetchone(), (i,))
+        m = self.relay_metrics(s)
+        self.assertEqual(m["stageproxy_relay_threads"], 3)
+        self.assertEqual([m['stageproxy_relay_sessions{thread="%d"}' % i] for i in range(3)],
+                         [2, 2, 2])
+        # a stage statement runs on the main thread; the session comes back to its relay
+        cur = conns[0].cursor()
+        cur.execute("CREATE STAGE spread")
+        cur.execute("SELECT CONNECTION_ID()")
+        self.assertEqual(cur.fetchone(), (conns[0].thread_id(),))
+        self.assertEqual(sum(v for k, v in self.relay_metrics(s).items() if "{" in k), 6)
+        for c in conns[:4]:
+            c.close()
+        for _ in range(100):  # closed on their threads, counted on the main one
+            if sum(v for k, v in self.relay_metrics(s).items() if "{" in k) == 2:
+                break
+            threading.Event().wait(0.05)
+        self.assertEqual(sum(v for k, v in self.relay_metrics(s).items() if "{" in k), 2)
+
+    def test_session_state_survives_the_moves(self):
+        for threads in ("2", "0"):
+            with self.subTest(relay_threads=threads):
+                s = self.server("--relay-threads", threads)
+                self.assertEqual(self.relay_metrics(s)["stageproxy_relay_threads"], int(threads))
+                c = self.connect(s, database="shop", client_flag=CLIENT.MULTI_STATEMENTS)
+                cur = c.cursor()
+                cur.execute("SET @mark = 'kept'")
+                cur.execute("BEGIN")
+                cur.execute("INSERT INTO kv VALUES (1000, 'in the transaction')")
+                cur.execute("CREATE STAGE IF NOT EXISTS st_%s" % threads)  # on the main thread
+                cur.execute("LIST @st_%s" % threads)
+                self.assertEqual(cur.fetchall(), ())
+                cur.execute("SELECT v, @mark, DATABASE() FROM kv WHERE k = 1000")
+                self.assertEqual(cur.fetchone(), ("in the transaction", "kept", "shop"))
+                cur.execute("ROLLBACK")
+                cur.execute("SELECT COUNT(*) FROM kv WHERE k = 1000")
+                self.assertEqual(cur.fetchone(), (0,))
+                # one query: upstream, stage, upstream statements in a row
+                cur.execute("SELECT 1; SHOW STAGES LIKE 'st_%s'; SELECT @mark" % threads)
+                self.assertEqual(cur.fetchall(), ((1,),))
+                self.assertTrue(cur.nextset())
+                self.assertEqual(cur.fetchone()[0], "st_" + threads)
+                self.assertTrue(cur.nextset())
+                self.assertEqual(cur.fetchall(), (("kept",),))
+                self.assertFalse(cur.nextset())
+
+    def test_many_clients_at_once_get_their_own_answers(self):
+        s = self.server("--relay-threads", "2")
+        ca = os.path.join(s.data_dir, "tls", "server.crt")
+        errors = []
+
+        def client(i):
+            try:
+                kw = {"ssl": {"ca": ca}} if i % 2 else {}  # TLS state moves with the session
+                c = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root",
+                                    password="", autocommit=True, database="shop", **kw)
+                cur = c.cursor()
+                cur.execute("CREATE STAGE IF NOT EXISTS busy_%d" % i)
+                for j in range(40):
+                    cur.execute("SELECT %d * 1000 + %d, REPEAT('x', %d)" % (i, j, j * 100))
+                    self.assertEqual(cur.fetchone(), (i * 1000 + j, "x" * (j * 100)))
+                    if j % 5 == 0:
+                        cur.execute("SHOW STAGES LIKE 'busy_%d'" % i)
+                        self.assertEqual(cur.fetchone()[0], "busy_%d" % i)
+                        cur.execute("REPLACE INTO kv VALUES (%d, 'client %d round %d')"
+                                    % (i, i, j))
+                cur.execute("SELECT v FROM kv WHERE k = %d" % i)
+                self.assertEqual(cur.fetchone(), ("client %d round 35" % i,))
+                cur.execute("SELECT COUNT(*) FROM information_schema.processlist")
+                self.assertGreater(cur.fetchone()[0], 0)
+                c.close()
+            except Exception as e:  # reported by the main thread
+                errors.append((i, repr(e)))
+
+        workers = [threading.Thread(target=client, args=(i,)) for i in range(12)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+        self.assertEqual(errors, [])
+        rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "--batch",
+                            "-e", "show stages like 'busy_%'"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.count("busy_"), 12)
+
+    def test_the_setting_is_checked_at_start(self):
+        for value in ("65", "-1", "many"):
+            rc, out, err = run([BINARY, "--relay-threads", value, "--data-dir", "/nonexistent"])
+            self.assertEqual(rc, 2)
+            self.assertIn("invalid value '%s' for relay_threads" % value, err)
+        s = Server(env={"STAGEPROXY_RELAY_THREADS": "1"},
+                   args=["--upstream", "127.0.0.1:%d" % self.db.port])
+        self.addCleanup(s.close)
+        self.assertEqual(self.relay_metrics(s)["stageproxy_relay_threads"], 1)
+        s = Server(args=["--relay-threads", "4"])  # stage-only mode relays nothing
+        self.addCleanup(s.close)
+        self.assertEqual(self.relay_metrics(s), {"stageproxy_relay_threads": 0})
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
