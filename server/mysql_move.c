@@ -64,12 +64,15 @@ static void move_out(struct mysql_conn *c)
     struct upstream *up = c->up;
     c->fd = dup_fd(&c->sock.handle);
     c->up_fd = up ? dup_fd(&up->sock.handle) : -1;
-    if (c->fd < 0 || (up && c->up_fd < 0)) { /* out of descriptors: it stays */
+    if (c->fd < 0 || (up && c->up_fd < 0)) {
         LOGC(LOG_WARN, c, "cannot move the connection to another thread: out of descriptors");
         if (c->fd >= 0)
             close(c->fd);
         if (c->up_fd >= 0)
             close(c->up_fd);
+        /* leaving the main loop can wait; a command waiting to reach it cannot */
+        if (c->go_home)
+            mysql_conn_close(c, "out of descriptors");
         return;
     }
     if (!c->go_home && !c->relay) {

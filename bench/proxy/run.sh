@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # sysbench oltp_point_select and oltp_read_only at 4 and 16 threads against
-# a throwaway MariaDB: straight to it, through stageproxy (proxy mode), and
-# through a plain socat relay with TCP_NODELAY, alternating in each round;
-# each relay once with a TCP upstream and once with MariaDB's unix socket.
-# Reports median queries/s and p95 latency of RUNS rounds, the ratios, and
-# where the CPU went per query (client, MariaDB, relay, idle).
-# With PROXY_TWO_PROCESSES=1 it also runs two stageproxy processes with
-# sysbench's connections spread over both, a stand-in for a second loop
-# thread that estimates what one would gain.
+# a throwaway MariaDB: straight to it, through stageproxy (proxy mode, relay
+# threads as configured by default), through stageproxy relaying on its main
+# thread only (--relay-threads 0, as before relay threads), and through a
+# plain socat relay with TCP_NODELAY, alternating in each round; stageproxy
+# and socat each once more with MariaDB's unix socket as upstream. Reports
+# median queries/s and p95 latency of RUNS rounds, the ratios, and where the
+# CPU went per query (client, MariaDB, relay, idle).
 # Usage: bench/proxy/run.sh [RUNS] [SECONDS]    # defaults 3 and 10
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,8 +14,8 @@ cd "$(dirname "$0")/../.."
 RUNS=${1:-3}
 SECS=${2:-10}
 bench_needs sysbench socat mariadb-server
-DB_PID= SP_PID= SPS_PID= SP2_PID= SOCAT_PID= SOCATS_PID=
-bench_work proxy DB_PID SP_PID SPS_PID SP2_PID SOCAT_PID SOCATS_PID
+DB_PID= SP_PID= SPS_PID= SP1_PID= SOCAT_PID= SOCATS_PID=
+bench_work proxy DB_PID SP_PID SPS_PID SP1_PID SOCAT_PID SOCATS_PID
 
 start_mariadb --innodb-buffer-pool-size=256M --max-connections=200
 
@@ -25,26 +24,24 @@ declare -A port pid
 sp_start "$WORK/sps" --upstream "$WORK/db.sock" "${upstream_flags[@]}"
 SPS_PID=$SP_PID SP_PID=
 port[stageproxy-socket]=$SP_MYSQL pid[stageproxy-socket]=$SPS_PID
-TARGETS="direct stageproxy stageproxy-socket socat socat-socket"
-LABELS="direct q/s (p95 ms)|stageproxy|stageproxy, socket upstream|socat|socat, socket upstream"
-if [ "${PROXY_TWO_PROCESSES:-0}" = 1 ]; then
-    sp_start "$WORK/sp2" --upstream "127.0.0.1:$DB_PORT" "${upstream_flags[@]}"
-    SP2_PID=$SP_PID SP_PID=
-    port[stageproxy-two]=$SP_MYSQL pid[stageproxy-two]=$SP2_PID
-    TARGETS+=" stageproxy-two" LABELS+="|two stageproxy processes"
-fi
+sp_start "$WORK/sp1" --upstream "127.0.0.1:$DB_PORT" --relay-threads 0 "${upstream_flags[@]}"
+SP1_PID=$SP_PID SP_PID=
+port[stageproxy-one]=$SP_MYSQL pid[stageproxy-one]=$SP1_PID
 sp_start "$WORK/sp" --upstream "127.0.0.1:$DB_PORT" "${upstream_flags[@]}"
 port[stageproxy]=$SP_MYSQL pid[stageproxy]=$SP_PID
-if [ -n "$SP2_PID" ]; then
-    # sysbench spreads its connections over the listed ports in turn
-    port[stageproxy-two]="$SP_MYSQL,${port[stageproxy-two]}" pid[stageproxy-two]+=" $SP_PID"
-fi
+RELAYS=$(curl -s "http://127.0.0.1:$SP_HTTP/metrics" | awk '/^stageproxy_relay_threads / {print $2}')
+TARGETS="direct stageproxy stageproxy-socket stageproxy-one socat socat-socket"
+LABELS="direct q/s (p95 ms)|stageproxy ($RELAYS relay threads)|stageproxy, socket upstream|stageproxy, main thread only|socat|socat, socket upstream"
 
+# socat's listen backlog is 5 by default: 16 clients connecting at once
+# would wait for SYN retries
 port[socat]=$(free_port)
-socat "TCP-LISTEN:${port[socat]},bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$DB_PORT,nodelay" &
+socat "TCP-LISTEN:${port[socat]},bind=127.0.0.1,reuseaddr,fork,nodelay,backlog=128" \
+    "TCP:127.0.0.1:$DB_PORT,nodelay" &
 SOCAT_PID=$! pid[socat]=$!
 port[socat-socket]=$(free_port)
-socat "TCP-LISTEN:${port[socat-socket]},bind=127.0.0.1,reuseaddr,fork,nodelay" "UNIX-CONNECT:$WORK/db.sock" &
+socat "TCP-LISTEN:${port[socat-socket]},bind=127.0.0.1,reuseaddr,fork,nodelay,backlog=128" \
+    "UNIX-CONNECT:$WORK/db.sock" &
 SOCATS_PID=$! pid[socat-socket]=$!
 port[direct]=$DB_PORT pid[direct]=
 sleep 0.3
@@ -117,27 +114,21 @@ for test in oltp_point_select oltp_read_only; do
     done
 done
 echo
-LABELS="stageproxy / socat|stageproxy / direct|stageproxy, socket / socat|stageproxy, socket / socat, socket|stageproxy, socket / direct"
-[ -z "$SP2_PID" ] || LABELS+="|two processes / socat|two processes / direct"
+LABELS="stageproxy / socat|stageproxy / direct|stageproxy, socket / socat, socket|stageproxy, socket / direct|main thread only / socat|main thread only / direct"
 header
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
         d=$(q "$test" "$threads" direct) s=$(q "$test" "$threads" stageproxy)
-        ss=$(q "$test" "$threads" stageproxy-socket) x=$(q "$test" "$threads" socat)
-        xs=$(q "$test" "$threads" socat-socket)
-        row="| $test | $threads | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(ratio "$ss" "$x") | $(ratio "$ss" "$xs") | $(ratio "$ss" "$d") |"
-        if [ -n "$SP2_PID" ]; then
-            s2=$(q "$test" "$threads" stageproxy-two)
-            row+=" $(ratio "$s2" "$x") | $(ratio "$s2" "$d") |"
-        fi
-        echo "$row"
+        ss=$(q "$test" "$threads" stageproxy-socket) s1=$(q "$test" "$threads" stageproxy-one)
+        x=$(q "$test" "$threads" socat) xs=$(q "$test" "$threads" socat-socket)
+        echo "| $test | $threads | $(ratio "$s" "$x") | $(ratio "$s" "$d") | $(ratio "$ss" "$xs") |" \
+            "$(ratio "$ss" "$d") | $(ratio "$s1" "$x") | $(ratio "$s1" "$d") |"
     done
 done
 echo
 echo "CPU µs per query, medians: client and the rest / MariaDB / relay / idle (2 cores)"
 echo
-LABELS="direct|stageproxy|stageproxy, socket upstream|socat|socat, socket upstream"
-[ -z "$SP2_PID" ] || LABELS+="|two stageproxy processes"
+LABELS="direct|stageproxy|stageproxy, socket upstream|stageproxy, main thread only|socat|socat, socket upstream"
 header
 for test in oltp_point_select oltp_read_only; do
     for threads in 4 16; do
