@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-#include "server/mysql_conn.h"
-
 void loop_ctx_init(struct loop_ctx *lc, struct server *srv, struct relay *relay, uv_loop_t *loop)
 {
     lc->srv = srv;

@@ -11,6 +11,7 @@ import urllib.request
 import pymysql
 from pymysql.constants import CLIENT
 
+import rawmysql as rm
 from harness import BINARY, Server, run
 from mariadb_peer import PASSWORD, USER, MariaDB
 
@@ -133,6 +134,32 @@ class RelayThreads(unittest.TestCase):
                             "-e", "show stages like 'busy_%'"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.count("busy_"), 12)
+
+    def test_pipelined_commands_keep_their_order_across_moves(self):
+        """Commands sent at once, some for the main thread, some relayed: each
+        move takes the rest of the input along, and answers come in order."""
+        s = self.server("--relay-threads", "2")
+        for tls in (False, True):
+            with self.subTest(tls=tls):
+                c = rm.Conn(s.mysql_port)
+                self.addCleanup(c.close)
+                self.assertEqual(c.login(tls=tls)[0], 0)
+                c.query("select 0")  # logged in and moved to its relay
+                self.assertEqual(c.read_result()[2], [["0"]])
+                stage = "pipe_%d" % tls
+                sqls = ["create stage %s" % stage]
+                for i in range(1, 30):
+                    sqls.append("select %d" % i if i % 3 else "show stages like '%s'" % stage)
+                payload = b""
+                for q in sqls:
+                    q = b"\x03" + q.encode()
+                    payload += len(q).to_bytes(3, "little") + b"\0" + q
+                c.sock.sendall(payload)
+                self.assertEqual(c.read_result()[0], "ok")
+                for i in range(1, 30):
+                    r = c.read_result()
+                    self.assertEqual(r[0], "rows", r)
+                    self.assertEqual(r[2][0][0], str(i) if i % 3 else stage)
 
     def test_the_setting_is_checked_at_start(self):
         for value in ("65", "-1", "many"):

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         config_load(&cfg, 3, argv, envp);
         memset(&srv, 0, sizeof(srv));
         srv.loop = uv_default_loop();
-        srv.loop->data = &srv;
+        loop_ctx_init(&srv.main_ctx, &srv, NULL, srv.loop);
         srv.cfg = &cfg;
         list_init(&srv.mysql_conns);
         list_init(&srv.http_conns);
