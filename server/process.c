@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,34 @@ static int ensure_data_dir(const char *dir)
     return 0;
 }
 
+/* A proxied client holds two descriptors (its socket and its upstream's),
+ * an upload a file besides its socket; the usual soft limit of 1024 would
+ * refuse clients long before max_connections. Raised towards what the
+ * settings need, as far as the hard limit allows. */
+static void raise_fd_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rlim_t per_client = cfg->upstream[0] ? 2 : 1;
+    rlim_t spare = 256; /* listeners, files, logs, sockets moving between threads */
+    rlim_t want =
+        (rlim_t)cfg->max_connections * per_client + (rlim_t)cfg->http_max_connections * 2 + spare;
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t soft = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    struct rlimit raised = {soft, rl.rlim_max};
+    if (soft > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0)
+        rl.rlim_cur = soft;
+    if (rl.rlim_cur < want) {
+        rlim_t room = rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
+        log_warn("open files are limited to %llu: about %llu MySQL clients fit, not "
+                 "max_connections = %ld (raise the hard limit, e.g. LimitNOFILE=)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)(room / per_client),
+                 cfg->max_connections);
+    }
+}
+
 int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
 {
     memset(srv, 0, sizeof(*srv));
@@ -45,6 +74,7 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
     stage_writes_init(srv);
     snprintf(srv->server_version, sizeof(srv->server_version), "8.0.36-stageproxy-%s",
              STAGEPROXY_VERSION);
+    raise_fd_limit(cfg);
     if (ensure_data_dir(cfg->data_dir) < 0)
         return -1;
     if (stage_module_init(srv) < 0)

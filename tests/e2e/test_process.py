@@ -2,6 +2,7 @@
 and the HTTP health check."""
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -88,6 +89,49 @@ class CommandLine(unittest.TestCase):
             p3.send_signal(signal.SIGTERM)
             _, err = p3.communicate(timeout=10)
             self.assertIn(b" info ", err)                           # env beats file
+
+
+class OpenFilesLimit(unittest.TestCase):
+    def start(self, limits, *args):
+        tmp = tempfile.mkdtemp(prefix="sp-nofile-")
+        self.addCleanup(shutil.rmtree, tmp)
+        log = open(os.path.join(tmp, "log"), "w+")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([BINARY, "--data-dir", os.path.join(tmp, "d"), "--mysql-listen",
+                              "127.0.0.1:0", "--http-listen", "127.0.0.1:0"] + list(args),
+                             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=clean_env(),
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits))
+        self.addCleanup(lambda: p.poll() is None and (p.terminate(), p.wait(10)))
+        for _ in range(500):
+            log.seek(0)
+            text = log.read()
+            if "MySQL listening" in text:
+                break
+            time.sleep(0.02)
+        with open("/proc/%d/limits" % p.pid) as f:
+            soft = next(int(ln.split()[3]) for ln in f if ln.startswith("Max open files"))
+        return soft, text
+
+    def test_raised_for_max_connections(self):
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if hard != resource.RLIM_INFINITY and hard < 8000:
+            self.skipTest("the hard limit here is %d" % hard)
+        # 3000 proxied clients: their sockets and their upstreams', and the uploads
+        soft, log = self.start((256, hard), "--max-connections", "3000", "--upstream",
+                               "127.0.0.1:1")
+        self.assertEqual(soft, 3000 * 2 + 1024 * 2 + 256)
+        self.assertNotIn("open files are limited", log)
+        soft, log = self.start((256, hard), "--max-connections", "3000")  # stage-only: one each
+        self.assertEqual(soft, 3000 + 1024 * 2 + 256)
+        soft, log = self.start((9000, hard), "--max-connections", "100")  # never lowered
+        self.assertEqual(soft, 9000)
+
+    def test_a_low_hard_limit_is_named(self):
+        soft, log = self.start((256, 1024), "--max-connections", "3000", "--upstream",
+                               "127.0.0.1:1")
+        self.assertEqual(soft, 1024)
+        self.assertIn("open files are limited to 1024: about 384 MySQL clients fit, not "
+                      "max_connections = 3000", log)
 
 
 class Signals(unittest.TestCase):
