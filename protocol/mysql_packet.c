@@ -237,8 +237,10 @@ static enum mysql_asm_status asm_header(struct mysql_asm *a)
     a->chunk_left = n;
     a->in_chunk = 1;
     a->more = n == MYSQL_MAX_PACKET_CHUNK;
-    if (a->discard) /* passed on as it comes: the receiver judges its size */
+    if (a->discard) { /* passed on as it comes: the receiver judges its size */
+        a->declared += n;
         return MYSQL_ASM_NEED_MORE;
+    }
     /* The limit is checked from the header, before any payload is read. */
     if (n > a->limit - a->declared)
         return MYSQL_ASM_TOO_LARGE;

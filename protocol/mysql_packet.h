@@ -179,7 +179,7 @@ struct mysql_asm {
     uint8_t expected_seq;
     uint8_t first_seq; /* sequence id of the packet's first chunk */
     uint8_t last_seq;  /* sequence id of its last chunk */
-    size_t declared;   /* payload bytes announced so far by headers */
+    size_t declared;   /* payload bytes announced so far by headers (discarded ones too) */
     uint8_t discard;   /* the rest of this packet is passed on, not kept */
 };
 

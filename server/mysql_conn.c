@@ -386,7 +386,7 @@ void mysql_conn_send_err(struct mysql_conn *c, enum mysql_error e, ...)
 
 static void fail_packet(struct mysql_conn *c, enum mysql_asm_status st)
 {
-    if (c->state != MYSQL_CONN_COMMAND) {
+    if (c->state != MYSQL_CONN_COMMAND && c->state != MYSQL_CONN_INFILE) {
         /* 0x16 0x03: a TLS ClientHello where a MySQL packet belongs. */
         if (c->in.hdr[0] == 0x16 && c->in.hdr[1] == 0x03)
             LOGC(LOG_INFO, c, "TLS ClientHello on the plain MySQL port from %s", c->peer_ip);
@@ -424,6 +424,8 @@ static void packet_done(struct mysql_conn *c)
     mysql_asm_next(&c->in);
     /* A new command starts at 0; an auth exchange continues after ours. */
     mysql_asm_expect(&c->in, c->state == MYSQL_CONN_COMMAND ? 0 : c->seq);
+    if (c->state == MYSQL_CONN_INFILE && c->infile_passed)
+        mysql_asm_discard(&c->in);
 }
 
 static void dispatch(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -466,7 +468,9 @@ static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len)
         }
         bool was_plain = c->tls == NULL;
         c->seq = (uint8_t)(c->in.last_seq + 1);
-        if (passing)
+        if (passing && c->state == MYSQL_CONN_INFILE)
+            proxy_infile_passed(c);
+        else if (passing)
             proxy_pass_end(c);
         else
             dispatch(c, c->in.payload.data, c->in.payload.len);

@@ -85,6 +85,7 @@ struct mysql_conn {
     uint16_t auth_charset; /* the client's collation, passed on at login */
     bool pass_judged;      /* the big command being read was judged */
     bool prepared_local;   /* the last COM_STMT_PREPARE was a stage statement */
+    bool infile_passed;    /* LOCAL INFILE packets go on as they arrive (proxy_conn.c) */
     uint32_t pending_kill; /* the connection a KILL in flight names */
     /* relay threads (server/mysql_move.c) */
     struct relay *relay;        /* the one it moves to when it can; NULL: none yet */

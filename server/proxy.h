@@ -16,8 +16,10 @@ int proxy_accept(struct mysql_conn *c);
 /* The client authenticated with us: log in upstream, then answer it. */
 void proxy_login_upstream(struct mysql_conn *c);
 void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
-/* A LOCAL INFILE data packet from the client. */
+/* A LOCAL INFILE data packet from the client, whole; or the end of one
+ * passed on as it arrived (infile_passed). */
 void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
+void proxy_infile_passed(struct mysql_conn *c);
 /* 1: the answer follows asynchronously; 0: the command has none; -1: an
  * error was sent. */
 int proxy_forward(struct mysql_conn *c, const uint8_t *payload, size_t len, bool more_after);
@@ -27,7 +29,7 @@ int proxy_forward_query(struct mysql_conn *c, const char *sql, size_t len, bool 
 bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, size_t len);
 /* Big commands passed on as they arrive (server/proxy_pass.c): called
  * while a command packet is incomplete, with each byte consumed once it is
- * passed on, and when it is complete. */
+ * passed on (LOCAL INFILE packets' too), and when it is complete. */
 void proxy_pass_consider(struct mysql_conn *c);
 void proxy_pass_bytes(struct mysql_conn *c, const uint8_t *data, size_t len);
 void proxy_pass_end(struct mysql_conn *c);

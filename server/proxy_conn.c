@@ -155,8 +155,22 @@ void proxy_answer_infile(struct mysql_conn *c, uint8_t client_seq)
     c->seq = client_seq;
     mysql_conn_set_state(c, MYSQL_CONN_INFILE);
     mysql_asm_expect(&c->in, client_seq);
+    /* Where the client numbers its packets as the upstream expects them (a
+     * command forwarded as it came), the file goes on as it arrives, so a
+     * client's 16 MiB packets are never held; else each is reframed. */
+    c->infile_passed = c->up && c->up->seq_delta == 0;
+    if (c->infile_passed)
+        mysql_asm_discard(&c->in);
     c->busy = false;
     mysql_conn_resume_input(c);
+}
+
+static void infile_complete(struct mysql_conn *c)
+{
+    /* its answer comes from the upstream */
+    c->infile_passed = false;
+    mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
+    mysql_conn_async_begin(c);
 }
 
 void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
@@ -165,10 +179,20 @@ void proxy_infile_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         mysql_conn_close(c, "upstream gone during LOCAL INFILE");
         return;
     }
-    if (len == 0) { /* the file is complete: its answer comes from the upstream */
-        mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
-        mysql_conn_async_begin(c);
+    if (len == 0)
+        infile_complete(c);
+}
+
+void proxy_infile_passed(struct mysql_conn *c)
+{
+    if (!c->up) {
+        mysql_conn_close(c, "upstream gone during LOCAL INFILE");
+        return;
     }
+    if (c->in.declared > 0)
+        return; /* the next packet is passed on too (mysql_conn.c) */
+    upstream_infile_sent(c->up);
+    infile_complete(c);
 }
 
 static void relay_drained(struct mysql_conn *c)

@@ -134,6 +134,9 @@ void upstream_pass_begin(struct upstream *up, uint8_t command);
 int upstream_pass_end(struct upstream *up, uint8_t client_seq);
 /* The client's LOCAL INFILE data packet, or its empty last one. */
 int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len);
+/* The file went on as the client framed it (upstream_write_raw); its
+ * empty last packet too. */
+void upstream_infile_sent(struct upstream *up);
 void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size_t len);
 /* The client caught up: read the upstream again. */
 void upstream_resume(struct upstream *up);

@@ -68,12 +68,16 @@ int upstream_infile_data(struct upstream *up, const uint8_t *payload, size_t len
 {
     int rc = upstream_write_packet(up, payload, len, up->next_seq);
     up->next_seq = (uint8_t)(up->next_seq + len / MYSQL_MAX_PACKET_CHUNK + 1);
-    if (len == 0) { /* the file is complete: the server answers next */
-        mysql_reply_infile_sent(&up->reply);
-        up->infile = false;
-        upstream_resume(up);
-    }
+    if (len == 0)
+        upstream_infile_sent(up);
     return rc;
+}
+
+void upstream_infile_sent(struct upstream *up)
+{
+    mysql_reply_infile_sent(&up->reply); /* the server answers next */
+    up->infile = false;
+    upstream_resume(up);
 }
 
 static void protocol_error(struct upstream *up, const char *what)

@@ -13,6 +13,7 @@ import pymysql
 import pymysql.cursors
 from pymysql.constants import CLIENT
 
+import rawmysql as rm
 from harness import HERE, Server, run
 from mariadb_peer import PASSWORD, USER, MariaDB
 
@@ -176,6 +177,67 @@ class ProxyClients(unittest.TestCase):
         self.assertEqual((rc, out), (0, "COUNT(*)\tSUM(LENGTH(v))\n330000\t66000000\n"), err)
         if not SANITIZED:
             self.assertLess(s.peak_rss_kib(), 24 * 1024)
+
+    def raw_infile(self, s, sql, packets, flags=rm.BASE_FLAGS):
+        """LOAD DATA LOCAL through a raw client that sends the file in
+        `packets`; returns the answer to the query."""
+        c = rm.Conn(s.mysql_port, timeout=120)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(flags=flags | 0x80, db="shop")[0], 0)  # CLIENT_LOCAL_FILES
+        c.query(sql)
+        while True:  # the answers of statements before the LOAD DATA
+            p = c.read_packet()
+            if p[0] == 0xFB:
+                break
+            self.assertEqual(p[0], 0x00, p)
+        self.assertEqual(p[1:], b"rows.csv")
+        for data in packets:
+            c.write_packet(data)
+        c.write_packet(b"")
+        return c.read_result()
+
+    def test_load_data_local_infile_in_big_packets(self):
+        """Connector/J sends the file in packets as big as max_allowed_packet:
+        they go on as they arrive, never held whole."""
+        s = self.proxy()
+        self.addCleanup(s.close)
+        line = b"%08d," + b"y" * 1000 + b"\n"
+        rows = 15 * MIB // len(line % 0)
+        packet = b"".join(line % i for i in range(rows))  # 15 MiB of whole lines
+        self.direct().cursor().execute("CREATE TABLE shop.li_packets (id INT, v TEXT)")
+        r = self.raw_infile(s, "LOAD DATA LOCAL INFILE 'rows.csv' INTO TABLE li_packets FIELDS "
+                               "TERMINATED BY ','", [packet] * 3)
+        self.assertEqual(r[0], "ok", r)
+        cur = self.direct().cursor()
+        cur.execute("SELECT COUNT(*), SUM(LENGTH(v)) FROM shop.li_packets")
+        self.assertEqual(cur.fetchone(), (3 * rows, 3 * rows * 1000))
+        if not SANITIZED:
+            self.assertLess(s.peak_rss_kib(), 24 * 1024)
+        # After a stage statement in the same query the client numbers its
+        # packets differently from the upstream: each is then reframed.
+        cur.execute("CREATE TABLE shop.li_small (id INT, v TEXT)")
+        r = self.raw_infile(s, "CREATE STAGE IF NOT EXISTS li_stage; LOAD DATA LOCAL INFILE "
+                               "'rows.csv' INTO TABLE li_small FIELDS TERMINATED BY ','",
+                            [b"1,a\n2,b\n", b"3,c\n"],
+                            flags=rm.BASE_FLAGS | rm.CLIENT_MULTI_STATEMENTS)
+        self.assertEqual(r[0], "ok", r)
+        cur.execute("SELECT GROUP_CONCAT(v ORDER BY id) FROM shop.li_small")
+        self.assertEqual(cur.fetchone(), ("a,b,c",))
+
+    def test_load_data_local_infile_out_of_order_is_refused(self):
+        s = self.proxy()
+        self.addCleanup(s.close)
+        c = rm.Conn(s.mysql_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(flags=rm.BASE_FLAGS | 0x80, db="shop")[0], 0)
+        self.direct().cursor().execute("CREATE TABLE IF NOT EXISTS shop.li_order (v TEXT)")
+        c.query("LOAD DATA LOCAL INFILE 'rows.csv' INTO TABLE li_order")
+        self.assertEqual(c.read_packet()[0], 0xFB)
+        c.write_packet(b"1,a\n", seq=(c.seq + 5) & 0xFF)  # a sequence id the client skipped
+        r = c.read_result()
+        self.assertEqual(r[:2], ("err", 1156), r)  # ER_NET_PACKETS_OUT_OF_ORDER
+        fresh = self.pymysql(s)
+        fresh.cursor().execute("SELECT 1")  # the server goes on
 
     def test_mysqldb(self):
         c = MySQLdb.connect(host="127.0.0.1", port=self.s.mysql_port, user="root", passwd="",

@@ -166,11 +166,18 @@ static void test_discard_passes_the_rest_on(void)
     CHECK_EQ(a.payload.len, 0);
     CHECK_EQ(passed.len, wire.len);
     CHECK(memcmp(passed.data, wire.data, wire.len) == 0);
-    mysql_asm_next(&a); /* the next packet is kept again */
+    CHECK_EQ(a.declared, len); /* headers passed on still count: an empty packet shows */
+    mysql_asm_next(&a);        /* the next packet is kept again */
     CHECK_EQ(a.discard, 0);
     mysql_asm_expect(&a, 0);
     CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x01\x00\x00\x00x", 5, &used), MYSQL_ASM_PACKET);
     CHECK_EQ(a.payload.len, 1);
+    mysql_asm_next(&a); /* an empty packet passed on from its start */
+    mysql_asm_expect(&a, 0);
+    mysql_asm_discard(&a);
+    CHECK_EQ(mysql_asm_feed(&a, (const uint8_t *)"\x00\x00\x00\x00", 4, &used), MYSQL_ASM_PACKET);
+    CHECK_EQ(used, 4);
+    CHECK_EQ(a.declared, 0);
     mysql_asm_free(&a);
     buf_free(&payload);
     buf_free(&wire);
