@@ -107,6 +107,10 @@ test)
     say "AddressSanitizer + UndefinedBehaviorSanitizer build and test"
     build "$ROOT/build-asan" -DSTAGEPROXY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     (cd "$ROOT/build-asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+    say "ThreadSanitizer build: the proxy tests, whose sessions cross relay threads"
+    CC=clang build "$ROOT/build-tsan" -DCMAKE_C_COMPILER=clang -DSTAGEPROXY_TSAN=ON \
+        -DCMAKE_BUILD_TYPE=Debug
+    (cd "$ROOT/build-tsan" && ctest --output-on-failure -j2 -R 'e2e_(proxy|relay_threads)')
     run_fuzzers
     say "all tests passed"
     ;;
