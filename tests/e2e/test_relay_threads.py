@@ -4,7 +4,9 @@ it moves to the main thread for stage statements and back, many clients at
 once (plain and TLS) get exactly their own answers, and the setting is
 checked at start."""
 import os
+import random
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -134,6 +136,70 @@ class RelayThreads(unittest.TestCase):
                             "-e", "show stages like 'busy_%'"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.count("busy_"), 12)
+
+    def test_clients_that_come_go_and_interrupt_each_other(self):
+        """For a few seconds, clients log in, mix relayed and main-thread
+        statements, KILL QUERY each other and vanish mid-session; every answer
+        is right, and the counts come back to zero."""
+        s = self.server("--relay-threads", "3")
+        errors, ids, ops = [], {}, [0]
+
+        def client(i):
+            rnd = random.Random(i)
+            end = time.time() + 4
+            while time.time() < end:
+                try:
+                    c = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root",
+                                        password="", autocommit=True,
+                                        client_flag=CLIENT.MULTI_STATEMENTS)
+                    cur = c.cursor()
+                    ids[i] = c.thread_id()
+                    for _ in range(rnd.randint(1, 30)):
+                        r = rnd.random()
+                        ops[0] += 1
+                        if r < 0.45:
+                            v = rnd.randint(0, 10 ** 6)
+                            cur.execute("SELECT %d, REPEAT('z', %d)" % (v, v % 3000))
+                            self.assertEqual(cur.fetchone(), (v, "z" * (v % 3000)))
+                        elif r < 0.6:
+                            cur.execute("CREATE STAGE IF NOT EXISTS churn_%d" % (i % 4))
+                            cur.execute("LIST @churn_%d" % (i % 4))
+                            self.assertEqual(cur.fetchall(), ())
+                        elif r < 0.7:
+                            cur.execute("SELECT 1; SHOW STAGES LIKE 'churn_0'; SELECT 2")
+                            while cur.nextset():
+                                pass
+                        elif r < 0.75:
+                            c.select_db(rnd.choice(["shop", "mysql"]))
+                        elif r < 0.8:
+                            cur.execute("KILL QUERY %d" % rnd.choice(list(ids.values())))
+                        else:
+                            cur.execute("SELECT SLEEP(0.005)")
+                            cur.fetchall()
+                    if rnd.random() < 0.3:
+                        c._sock.close()  # gone without COM_QUIT
+                    else:
+                        c.close()
+                except pymysql.err.OperationalError as e:
+                    # interrupted by KILL QUERY, or a KILL of a client already gone
+                    if e.args[0] not in (1317, 1094):
+                        errors.append((i, repr(e)))
+                except Exception as e:  # reported by the main thread
+                    errors.append((i, repr(e)))
+
+        workers = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        self.assertEqual(errors, [])
+        self.assertGreater(ops[0], 200)
+        for _ in range(100):  # the last closes are counted on the main thread
+            m = self.relay_metrics(s)
+            if sum(v for k, v in m.items() if "{" in k) == 0:
+                break
+            time.sleep(0.05)
+        self.assertEqual(sum(v for k, v in m.items() if "{" in k), 0, m)
 
     def test_pipelined_commands_keep_their_order_across_moves(self):
         """Commands sent at once, some for the main thread, some relayed: each
