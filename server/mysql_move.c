@@ -6,6 +6,7 @@
  * flight moves: no write queued on either socket, no answer owed, no
  * partial packet. Whether one may move is judged once the loop's callbacks
  * of the iteration are done (a uv_check_t), never inside one of them. */
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "server/log.h"
@@ -54,7 +55,7 @@ static void moved_out_cb(uv_handle_t *h)
 static int dup_fd(const uv_handle_t *h)
 {
     uv_os_fd_t fd;
-    return uv_fileno(h, &fd) == 0 ? dup(fd) : -1;
+    return uv_fileno(h, &fd) == 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
 }
 
 /* Closes the handles of `c` (and of its upstream) on this loop, keeping
