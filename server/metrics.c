@@ -70,6 +70,9 @@ static void render_relays(const struct server *srv, struct buf *out)
             srv->n_relays);
     if (srv->n_relays == 0)
         return;
+    counter(out, "stageproxy_relay_homecomings_total",
+            "Sessions moved from a relay thread to the main thread for a command it runs.",
+            "counter", NULL, srv->main_ctx.metrics.relay_homecomings);
     buf_printf(out, "# HELP stageproxy_relay_sessions Logged-in proxied sessions each relay "
                     "thread carries.\n# TYPE stageproxy_relay_sessions gauge\n");
     for (unsigned i = 0; i < srv->n_relays; i++)

@@ -23,6 +23,7 @@ struct metrics {
     uint64_t upstream_lost_total;    /* gone after the login */
     uint64_t upstream_bytes_in, upstream_bytes_out;
     /* the main loop's only */
+    uint64_t relay_homecomings; /* sessions moved to the main loop for a command */
     uint64_t mysql_connections_total;
     uint64_t http_connections_total;
     uint64_t http_bytes_in, http_bytes_out;

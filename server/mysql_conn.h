@@ -93,6 +93,7 @@ struct mysql_conn {
     bool moving;                /* its handles closed, on no loop until it arrives */
     bool go_home;               /* the packet in `in` runs on the main loop: move there */
     bool dead;                  /* closed on a relay: the main loop frees it */
+    uint8_t upstream_run;       /* commands in a row the main loop was not needed for */
     bool sock_is_pipe, up_is_pipe;
     int move_closing; /* handles still closing for the move */
     int fd, up_fd;    /* its sockets while it moves */
@@ -172,6 +173,9 @@ void mysql_move_consider(struct mysql_conn *c);
 /* The command in `in` needs the main loop: the connection moves there and
  * runs it (called while dispatching it on a relay). */
 void mysql_move_request_home(struct mysql_conn *c);
+/* Counts the commands that needed the main loop and those that did not. */
+void mysql_move_note_command(struct mysql_conn *c, bool needs_main);
+void mysql_move_logged_in(struct mysql_conn *c);
 /* In the receiving loop's thread: opens the sockets on `loop`. */
 void mysql_move_arrived(struct mysql_conn *c, uv_loop_t *loop);
 

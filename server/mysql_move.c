@@ -17,6 +17,11 @@
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
+/* A session that needed the main loop stays there until this many commands
+ * in a row did not: one running stage statements between its queries would
+ * otherwise move twice for each of them. */
+#define MOVE_AFTER_UPSTREAM_RUN 4
+
 static bool no_output_waits(const struct mysql_conn *c)
 {
     return c->write_pending == 0 && c->out.len == 0 &&
@@ -33,10 +38,10 @@ static bool can_leave_main(const struct mysql_conn *c)
 {
     const struct upstream *up = c->up;
     return c->srv->n_relays > 0 && !server_shutting_down(c->srv) &&
-           c->state == MYSQL_CONN_COMMAND && !c->busy && !c->close_after_flush && !c->on_drain &&
-           !c->rest_sql && !c->go_home && c->unread.len == 0 && !mysql_asm_partial(&c->in) &&
-           c->pending_kill == 0 && no_output_waits(c) && up && up->state == UPSTREAM_READY &&
-           upstream_is_quiet(up);
+           c->upstream_run >= MOVE_AFTER_UPSTREAM_RUN && c->state == MYSQL_CONN_COMMAND &&
+           !c->busy && !c->close_after_flush && !c->on_drain && !c->rest_sql && !c->go_home &&
+           c->unread.len == 0 && !mysql_asm_partial(&c->in) && c->pending_kill == 0 &&
+           no_output_waits(c) && up && up->state == UPSTREAM_READY && upstream_is_quiet(up);
 }
 
 static bool can_go_home(const struct mysql_conn *c)
@@ -131,6 +136,19 @@ void mysql_move_request_home(struct mysql_conn *c)
     c->go_home = true; /* dispatching stops; mysql_move_consider follows the read */
 }
 
+void mysql_move_note_command(struct mysql_conn *c, bool needs_main)
+{
+    if (needs_main)
+        c->upstream_run = 0;
+    else if (c->upstream_run < UINT8_MAX)
+        c->upstream_run++;
+}
+
+void mysql_move_logged_in(struct mysql_conn *c)
+{
+    c->upstream_run = MOVE_AFTER_UPSTREAM_RUN; /* a new session moves at once */
+}
+
 /* Opens descriptor `fd` as a TCP or pipe handle at `h` on `loop`; the
  * handle is initialised even when that fails, so it can be closed. */
 static int open_socket(uv_loop_t *loop, uv_handle_t *h, bool pipe, int fd)
@@ -185,6 +203,7 @@ void mysql_move_arrived(struct mysql_conn *c, uv_loop_t *loop)
     if (up)
         upstream_resume(up); /* an idle session may be ended by the upstream */
     if (c->go_home) {
+        metrics_add(&lc->metrics.relay_homecomings, 1);
         mysql_conn_run_held_packet(c);
         if (c->state == MYSQL_CONN_CLOSING || (!c->busy && ended_by_shutdown(c)))
             return;

@@ -91,8 +91,10 @@ bool proxy_command_is_upstream(const struct mysql_conn *c, const uint8_t *p, siz
  * with it and it is dispatched again. */
 static bool needs_main_loop(struct mysql_conn *c)
 {
-    if (!mysql_conn_on_relay(c))
+    if (!mysql_conn_on_relay(c)) {
+        mysql_move_note_command(c, true);
         return false;
+    }
     mysql_move_request_home(c);
     return true;
 }
@@ -155,6 +157,7 @@ static void com_query(struct mysql_conn *c, const uint8_t *p, size_t len)
 
 void proxy_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
+    mysql_move_note_command(c, false); /* undone by needs_main_loop */
     switch (p[0]) {
     case COM_QUIT:
         mysql_conn_close(c, "COM_QUIT");

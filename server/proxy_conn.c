@@ -61,6 +61,7 @@ void proxy_upstream_logged_in(struct mysql_conn *c, uint16_t status)
     mysql_conn_set_state(c, MYSQL_CONN_COMMAND);
     mysql_asm_expect(&c->in, 0); /* set for the login when its packet was read */
     mysql_conn_authenticated(c);
+    mysql_move_logged_in(c);
     mysql_conn_send_ok(c, 0, 0, NULL);
     mysql_conn_async_end(c);
 }

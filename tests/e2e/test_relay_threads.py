@@ -71,6 +71,22 @@ class RelayThreads(unittest.TestCase):
             threading.Event().wait(0.05)
         self.assertEqual(sum(v for k, v in self.relay_metrics(s).items() if "{" in k), 2)
 
+    def test_a_session_running_stage_statements_stays_on_the_main_thread(self):
+        """Each move costs tens of µs: a session that mixes stage statements
+        into its queries moves home once and goes back to its relay only
+        after four statements in a row did not need the main thread."""
+        s = self.server("--relay-threads", "2")
+        cur = self.connect(s).cursor()
+        cur.execute("CREATE STAGE mixer")
+        for i in range(20):
+            cur.execute("SHOW STAGES LIKE 'mixer'" if i % 2 else "SELECT %d" % i)
+            self.assertEqual(cur.fetchone()[0], "mixer" if i % 2 else i)
+        self.assertEqual(self.relay_metrics(s)["stageproxy_relay_homecomings_total"], 1)
+        for i in range(4):
+            cur.execute("SELECT %d" % i)
+        cur.execute("LIST @mixer")  # it went back, and comes home again
+        self.assertEqual(self.relay_metrics(s)["stageproxy_relay_homecomings_total"], 2)
+
     def test_session_state_survives_the_moves(self):
         for threads in ("2", "0"):
             with self.subTest(relay_threads=threads):
