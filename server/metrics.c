@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "server/process.h"
 
@@ -25,6 +26,54 @@ void metrics_http_request(struct metrics *m, int status, double seconds)
     }
     m->latency_count++;
     m->latency_sum += seconds;
+}
+
+/* MySQL commands are mostly sub-millisecond: the buckets start at 100 µs. */
+static const uint64_t command_bounds_ns[METRICS_COMMAND_BUCKETS] = {
+    100000,   250000,    500000,    1000000,   2500000,    5000000,    10000000,    25000000,
+    50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 10000000000, 60000000000,
+};
+
+void metrics_mysql_command(struct metrics *m, bool upstream, uint64_t ns)
+{
+    int w = upstream ? 1 : 0;
+    for (int i = 0; i < METRICS_COMMAND_BUCKETS; i++) {
+        if (ns <= command_bounds_ns[i]) {
+            metrics_add(&m->command_buckets[w][i], 1);
+            break;
+        }
+    }
+    metrics_add(&m->command_count[w], 1);
+    metrics_add(&m->command_ns[w], ns);
+}
+
+/* The count of `code` in `m`, its slot taken if new; the table's last slot
+ * (code 0) counts what does not fit. Only `m`'s own thread writes codes. */
+static uint64_t *error_slot(struct metrics *m, uint64_t code)
+{
+    for (int i = 0; code != 0 && i < METRICS_ERROR_CODES - 1; i++) {
+        uint64_t have = __atomic_load_n(&m->mysql_errors[i].code, __ATOMIC_RELAXED);
+        if (have == 0)
+            __atomic_store_n(&m->mysql_errors[i].code, code, __ATOMIC_RELAXED);
+        if (have == 0 || have == code)
+            return &m->mysql_errors[i].count;
+    }
+    return &m->mysql_errors[METRICS_ERROR_CODES - 1].count;
+}
+
+void metrics_mysql_error(struct metrics *m, uint16_t code)
+{
+    metrics_add(error_slot(m, code), 1);
+}
+
+void metrics_add_errors(struct metrics *to, const struct metrics *from)
+{
+    for (int i = 0; i < METRICS_ERROR_CODES; i++) {
+        uint64_t code = __atomic_load_n(&from->mysql_errors[i].code, __ATOMIC_RELAXED);
+        uint64_t n = __atomic_load_n(&from->mysql_errors[i].count, __ATOMIC_RELAXED);
+        if (n > 0)
+            *error_slot(to, i == METRICS_ERROR_CODES - 1 ? 0 : code) += n;
+    }
 }
 
 static void counter(struct buf *out, const char *name, const char *help, const char *type,
@@ -62,6 +111,56 @@ static void render_requests(const struct metrics *m, struct buf *out)
                "stageproxy_http_request_duration_seconds_sum %.6f\n"
                "stageproxy_http_request_duration_seconds_count %" PRIu64 "\n",
                m->latency_count, m->latency_sum, m->latency_count);
+}
+
+static void render_commands(const struct metrics *m, struct buf *out)
+{
+    static const char *const routes[2] = {"local", "upstream"};
+    const char *name = "stageproxy_mysql_command_duration_seconds";
+    buf_printf(out,
+               "# HELP %s Time from a MySQL command's packet to the last packet of its answer; "
+               "route=\"upstream\" when it went upstream in whole or in part.\n"
+               "# TYPE %s histogram\n",
+               name, name);
+    for (int w = 0; w < 2; w++) {
+        uint64_t cum = 0;
+        for (int i = 0; i < METRICS_COMMAND_BUCKETS; i++) {
+            cum += m->command_buckets[w][i];
+            buf_printf(out, "%s_bucket{route=\"%s\",le=\"%g\"} %" PRIu64 "\n", name, routes[w],
+                       (double)command_bounds_ns[i] / 1e9, cum);
+        }
+        buf_printf(out,
+                   "%s_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n"
+                   "%s_sum{route=\"%s\"} %.6f\n%s_count{route=\"%s\"} %" PRIu64 "\n",
+                   name, routes[w], m->command_count[w], name, routes[w],
+                   (double)m->command_ns[w] / 1e9, name, routes[w], m->command_count[w]);
+    }
+}
+
+static int by_code(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void render_mysql_errors(const struct metrics *m, struct buf *out)
+{
+    uint64_t codes[METRICS_ERROR_CODES][2]; /* code, count: sorted by code */
+    size_t n = 0;
+    for (int i = 0; i < METRICS_ERROR_CODES - 1 && m->mysql_errors[i].code; i++) {
+        codes[n][0] = m->mysql_errors[i].code;
+        codes[n++][1] = m->mysql_errors[i].count;
+    }
+    qsort(codes, n, sizeof(codes[0]), by_code);
+    buf_printf(out, "# HELP stageproxy_mysql_errors_total ERR packets sent to MySQL clients, "
+                    "ours and the upstream's, by error code.\n"
+                    "# TYPE stageproxy_mysql_errors_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(out, "stageproxy_mysql_errors_total{code=\"%" PRIu64 "\"} %" PRIu64 "\n",
+                   codes[i][0], codes[i][1]);
+    uint64_t other = m->mysql_errors[METRICS_ERROR_CODES - 1].count;
+    if (other)
+        buf_printf(out, "stageproxy_mysql_errors_total{code=\"other\"} %" PRIu64 "\n", other);
 }
 
 static void render_relays(const struct server *srv, struct buf *out)
@@ -120,6 +219,8 @@ void metrics_render(const struct server *srv, struct buf *out)
     counter(out, "stageproxy_download_bytes_total", "File bytes sent by downloads.", "counter",
             NULL, m->download_bytes_total);
     render_requests(m, out);
+    render_commands(m, out);
+    render_mysql_errors(m, out);
     counter(out, "stageproxy_upstream_connections", "Open sessions with the upstream.", "gauge",
             NULL, m->upstream_open);
     counter(out, "stageproxy_upstream_refused_total",

@@ -85,10 +85,29 @@ void mysql_conn_async_begin(struct mysql_conn *c)
     c->busy = true;
 }
 
+void mysql_conn_command_begin(struct mysql_conn *c)
+{
+    if (c->command_started_ns == 0) {
+        c->command_started_ns = uv_hrtime();
+        c->command_upstream = false;
+    }
+}
+
+/* The command's answer is queued whole: its time goes to the metrics. */
+static void command_end(struct mysql_conn *c)
+{
+    if (c->command_started_ns == 0)
+        return;
+    metrics_mysql_command(&mysql_conn_loop(c)->metrics, c->command_upstream,
+                          uv_hrtime() - c->command_started_ns);
+    c->command_started_ns = 0;
+}
+
 static void resume_input(struct mysql_conn *c);
 
 bool mysql_conn_async_end(struct mysql_conn *c)
 {
+    command_end(c);
     c->busy = false;
     if (c->free_when_idle) {
         conn_free(c);
@@ -369,6 +388,7 @@ void mysql_conn_send_err_text(struct mysql_conn *c, uint16_t code, const char *s
     uint32_t caps = c->state == MYSQL_CONN_HANDSHAKE && c->caps == 0 ? 0 : c->caps;
     mysql_build_err(s, code, sqlstate, msg, caps);
     mysql_conn_send_scratch(c);
+    metrics_mysql_error(&mysql_conn_loop(c)->metrics, code);
     if (c->sess)
         session_note_error(c->sess, code, msg);
 }
@@ -430,9 +450,11 @@ static void packet_done(struct mysql_conn *c)
 
 static void dispatch(struct mysql_conn *c, const uint8_t *p, size_t len)
 {
-    if (c->state == MYSQL_CONN_COMMAND)
+    if (c->state == MYSQL_CONN_COMMAND) {
         mysql_command_packet(c, p, len);
-    else if (c->state == MYSQL_CONN_INFILE)
+        if (c->state == MYSQL_CONN_COMMAND && !c->busy && !c->go_home)
+            command_end(c);
+    } else if (c->state == MYSQL_CONN_INFILE)
         proxy_infile_packet(c, p, len);
     else
         mysql_handshake_packet(c, p, len);

@@ -69,6 +69,7 @@ struct mysql_conn {
     size_t rest_len;
     uint64_t connected_ms;
     uint64_t command_started_ms;
+    uint64_t command_started_ns; /* the command being answered (0: none) */
     struct mysql_asm in;
     struct buf out;       /* framed packets not yet handed to the socket */
     struct buf unread;    /* bytes read but not processed while busy */
@@ -85,6 +86,7 @@ struct mysql_conn {
     uint16_t auth_charset; /* the client's collation, passed on at login */
     bool pass_judged;      /* the big command being read was judged */
     bool prepared_local;   /* the last COM_STMT_PREPARE was a stage statement */
+    bool command_upstream; /* it went upstream, in whole or in part */
     bool infile_passed;    /* LOCAL INFILE packets go on as they arrive (proxy_conn.c) */
     uint32_t pending_kill; /* the connection a KILL in flight names */
     /* relay threads (server/mysql_move.c) */
@@ -140,6 +142,8 @@ void mysql_conn_authenticated(struct mysql_conn *c);
 /* A command that completes later: no further input is read meanwhile. The
  * connection stays allocated until mysql_conn_async_end, even if closed. */
 void mysql_conn_async_begin(struct mysql_conn *c);
+/* A command's packet arrived (a command that moves keeps its first time). */
+void mysql_conn_command_begin(struct mysql_conn *c);
 /* Ends it; returns false when the connection was closed meanwhile (and is
  * now freed: do not touch it). */
 bool mysql_conn_async_end(struct mysql_conn *c);

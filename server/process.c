@@ -297,6 +297,8 @@ static void add_counters(struct metrics *to, const struct metrics *from)
 void server_metrics(const struct server *srv, struct metrics *out)
 {
     *out = srv->main_ctx.metrics;
-    for (unsigned i = 0; i < srv->n_relays; i++)
+    for (unsigned i = 0; i < srv->n_relays; i++) {
         add_counters(out, &srv->relays[i]->ctx.metrics);
+        metrics_add_errors(out, &srv->relays[i]->ctx.metrics);
+    }
 }

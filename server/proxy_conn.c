@@ -132,7 +132,9 @@ void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_
     c->seq = client_seq;
     if (!r->error)
         c->up_status = r->status;
-    else if (c->sess)
+    else
+        metrics_mysql_error(&mysql_conn_loop(c)->metrics, r->error_code);
+    if (r->error && c->sess)
         session_note_error(c->sess, r->error_code, "");
     if (!r->error && r->command == COM_SET_OPTION && c->sess)
         c->sess->multi_statements = c->pending_multi;
@@ -218,6 +220,7 @@ int proxy_forward(struct mysql_conn *c, const uint8_t *payload, size_t len, bool
         return -1;
     }
     int rc = upstream_command(c->up, payload, len, c->seq, more_after);
+    c->command_upstream = true;
     if (rc < 0) {
         proxy_send_lost_during_query(c);
         return -1;

@@ -272,16 +272,63 @@ class Proxy(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
-    def metrics(self, s):
+    def metrics(self, s, prefix="stageproxy_upstream"):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % s.http_port, timeout=10) as r:
             lines = r.read().decode().splitlines()
         return {k: float(v) for k, v in (ln.rsplit(" ", 1) for ln in lines
-                                         if ln.startswith("stageproxy_upstream"))}
+                                         if ln.startswith(prefix))}
+
+    def command_metrics(self, s):
+        return self.metrics(s, "stageproxy_mysql_")
 
     def errno_of(self, cur, sql):
         with self.assertRaises(pymysql.err.OperationalError) as e:
             cur.execute(sql)
         return e.exception.args[0], e.exception.args[1]
+
+    def test_command_latency_and_error_metrics(self):
+        s = self.server()  # relay threads: the counters of every thread add up
+        c = rm.Conn(s.mysql_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(user="root", flags=rm.BASE_FLAGS | 0x10000 | 0x20000)[0], 0)
+        h = "stageproxy_mysql_command_duration_seconds"
+        before = self.command_metrics(s)
+        for sql, kind in [("select sleep(0.3)", "rows"), ("select 1", "rows"),
+                          ("selec 1", "err"), ("select * from mysql.no_such_table", "err"),
+                          ("show stages", "rows"), ("drop stage nope", "err"),
+                          ("select 1; show stages", "rows")]:
+            c.query(sql)
+            r = c.read_result()
+            self.assertEqual(r[0], kind, (sql, r))
+            while r[-1] & 0x0008 if r[0] == "rows" else False:
+                r = c.read_result()
+
+        def delta(key):
+            return after.get(key, 0) - before.get(key, 0)
+        deadline = time.time() + 5  # an answer may reach us before its thread counts it
+        while True:
+            after = self.command_metrics(s)
+            if (delta(h + '_count{route="upstream"}'), delta(h + '_count{route="local"}')) == (5, 2) \
+                    or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        # a multi-statement is one command, upstream since part of it went there
+        self.assertEqual(delta(h + '_count{route="upstream"}'), 5)
+        self.assertEqual(delta(h + '_count{route="local"}'), 2)
+        self.assertEqual(delta(h + '_bucket{route="upstream",le="0.25"}'), 4)  # all but the sleep
+        self.assertEqual(delta(h + '_bucket{route="upstream",le="+Inf"}'), 5)
+        self.assertEqual(delta(h + '_bucket{route="local",le="+Inf"}'), 2)
+        self.assertGreaterEqual(delta(h + '_sum{route="upstream"}'), 0.3)
+        self.assertLess(delta(h + '_sum{route="local"}'), 0.25)
+        codes = {k: delta(k) for k in after if k.startswith("stageproxy_mysql_errors_total")}
+        self.assertEqual({k: v for k, v in codes.items() if v},
+                         {'stageproxy_mysql_errors_total{code="1064"}': 1,  # the upstream's
+                          'stageproxy_mysql_errors_total{code="1146"}': 1,
+                          'stageproxy_mysql_errors_total{code="1105"}': 1})  # ours
+        # a refused login counts too
+        rc, out, err = self.cli(s, "select 1", user="root", password="wrong")
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(self.command_metrics(s)['stageproxy_mysql_errors_total{code="1045"}'], 1)
 
     def test_upstream_restarted_mid_session(self):
         db = MariaDB()  # its own: the shared one stays up
