@@ -455,6 +455,9 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
 {
     int special = 0;
     memset(cfg, 0, sizeof(*cfg));
+    cfg->argc = argc; /* kept for a reload, which reads them again */
+    cfg->argv = argv;
+    cfg->envp = envp;
     if (set_defaults(cfg) < 0)
         return CONFIG_EXIT_USAGE;
     const char *env_cfg = env_get(envp, "STAGEPROXY_CONFIG");
@@ -479,9 +482,6 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
             root_pw = cfg->users[i].password;
     if (root_pw && *root_pw)
         cfg->root_password = strdup(root_pw);
-    enum log_level level;
-    log_level_parse(cfg->log_level, &level);
-    log_current_level = level;
     if ((*cfg->tls_cert != 0) != (*cfg->tls_key != 0)) {
         fprintf(stderr, "stageproxy: invalid value for %s: tls_cert and tls_key go together\n",
                 *cfg->tls_cert ? "tls_key" : "tls_cert");
@@ -493,6 +493,19 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         return CONFIG_EXIT_USAGE;
     }
     return CONFIG_OK;
+}
+
+void config_each_change(const struct config *a, const struct config *b,
+                        void (*cb)(const char *key, void *arg), void *arg)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *o = &options[i];
+        const char *pa = (const char *)a + o->offset, *pb = (const char *)b + o->offset;
+        bool same = o->type == OPT_STRING ? strcmp(*(char *const *)pa, *(char *const *)pb) == 0
+                                          : *(const long *)pa == *(const long *)pb;
+        if (!same)
+            cb(o->key, arg);
+    }
 }
 
 bool config_upstream_is_socket(const char *upstream)

@@ -19,6 +19,9 @@ struct config_user {
 };
 
 struct config {
+    int argc; /* what config_load read, for a reload (SIGHUP) */
+    char **argv;
+    char **envp;
     char *config_file;
     char *data_dir;
     char *mysql_listen;
@@ -77,6 +80,10 @@ enum config_result {
 enum config_result config_load(struct config *cfg, int argc, char **argv, char **envp);
 void config_free(struct config *cfg);
 void config_print_help(const char *argv0);
+
+/* Calls `cb` with the key of each setting whose value differs. */
+void config_each_change(const struct config *a, const struct config *b,
+                        void (*cb)(const char *key, void *arg), void *arg);
 
 /* "host:port" or "[v6]:port"; port 0 asks the kernel for a free one. */
 int config_parse_address(const char *s, char *host, size_t host_len, int *port);

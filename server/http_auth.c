@@ -1,5 +1,6 @@
 /* HTTP Basic authentication against the same users as the MySQL side. */
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,6 +34,16 @@ static int decode_basic(const char *b64, char *out, size_t out_size, size_t *out
     return 0;
 }
 
+int http_auth_set_user(struct http_conn *h, const char *name)
+{
+    free(h->req.user);
+    h->req.user = strdup(name);
+    if (h->req.user)
+        return 0;
+    http_conn_close(h, "out of memory");
+    return -1;
+}
+
 int http_auth_request(struct http_conn *h)
 {
     struct server *srv = h->srv;
@@ -44,8 +55,7 @@ int http_auth_request(struct http_conn *h)
         const struct user *root = users_find(&srv->users, "root", 4);
         /* as on the MySQL side: root without a password, from loopback only */
         if (root && root->loopback_only_empty && h->loopback) {
-            h->req.user = root;
-            return 0;
+            return http_auth_set_user(h, root->name);
         }
         return refuse(h, 5100, "Authentication error: no authorization header provided");
     }
@@ -75,6 +85,5 @@ int http_auth_request(struct http_conn *h)
                  (int)(colon - cred) > 64 ? 64 : (int)(colon - cred), cred);
         return refuse(h, 2201, msg);
     }
-    h->req.user = u;
-    return 0;
+    return http_auth_set_user(h, u->name);
 }

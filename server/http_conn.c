@@ -28,6 +28,7 @@ static void http_close_cb(uv_handle_t *handle)
     struct server *srv = h->srv;
     buf_free(&h->req.url);
     buf_free(&h->req.headers);
+    free(h->req.user);
     buf_free(&h->pending);
     tls_filter_free(h->tls);
     free(h);
@@ -144,6 +145,7 @@ static int on_message_begin(llhttp_t *p)
     buf_reset(&h->req.headers);
     h->req.n_headers = 0;
     h->req.header_bytes = 0;
+    free(h->req.user);
     h->req.user = NULL;
     h->req.body_bytes = 0;
     h->req.expect_continue = h->req.continue_sent = false;

@@ -44,7 +44,7 @@ struct http_request {
     unsigned n_headers;
     size_t header_bytes;
     struct http_route route;
-    const struct user *user; /* after authentication */
+    char *user; /* the authenticated user's name (a reload may replace the user table) */
     uint64_t started_ms;
     uint64_t body_bytes;
     bool expect_continue;

@@ -87,7 +87,7 @@ static struct file_op *op_new(struct http_conn *h, int rights, const struct http
 {
     const struct http_route *r = &h->req.route;
     struct stage_error err;
-    struct storage *st = stage_store_open(h->srv, h->req.user->name, r->stage, rights, &err);
+    struct storage *st = stage_store_open(h->srv, h->req.user, r->stage, rights, &err);
     if (!st) {
         http_respond_stage_error(h, &err);
         return NULL;

@@ -30,6 +30,8 @@ void http_respond_stage_error(struct http_conn *h, const struct stage_error *err
 /* Authenticates the request (Basic, or root without a password from
  * loopback); answers 401 itself and returns -1 when it fails. */
 int http_auth_request(struct http_conn *h);
+/* The request is `name`'s; -1 after closing the connection (out of memory). */
+int http_auth_set_user(struct http_conn *h, const char *name);
 
 /* The handlers' entry points, each called with an authenticated request. */
 void http_upload_to_stage_begin(struct http_conn *h);

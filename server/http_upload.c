@@ -370,7 +370,7 @@ static const char *either_header(struct http_conn *h, const char *name, const ch
 static struct upload *upload_new(struct http_conn *h, const char *stage, const char *rel)
 {
     struct stage_error err;
-    struct storage *st = stage_store_open(h->srv, h->req.user->name, stage, STAGE_WRITE, &err);
+    struct storage *st = stage_store_open(h->srv, h->req.user, stage, STAGE_WRITE, &err);
     if (!st) {
         http_respond_stage_error(h, &err);
         return NULL;

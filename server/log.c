@@ -24,7 +24,7 @@ int log_level_parse(const char *s, enum log_level *out)
 
 void log_msg(enum log_level level, const char *prefix, uint32_t id, const char *fmt, ...)
 {
-    if (level > log_current_level)
+    if (level > log_level_now())
         return;
     char line[1024];
     struct timeval tv;

@@ -6,7 +6,18 @@
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/* Set on the main thread (at start and on SIGHUP), read on every thread. */
 extern enum log_level log_current_level;
+
+static inline enum log_level log_level_now(void)
+{
+    return __atomic_load_n(&log_current_level, __ATOMIC_RELAXED);
+}
+
+static inline void log_set_level(enum log_level level)
+{
+    __atomic_store_n(&log_current_level, level, __ATOMIC_RELAXED);
+}
 
 int log_level_parse(const char *s, enum log_level *out);
 void log_msg(enum log_level level, const char *prefix, uint32_t id, const char *fmt, ...)
@@ -17,13 +28,13 @@ void log_msg(enum log_level level, const char *prefix, uint32_t id, const char *
 #define log_info(...)  log_msg(LOG_INFO, NULL, 0, __VA_ARGS__)
 #define log_debug(...)                                \
     do {                                              \
-        if (log_current_level >= LOG_DEBUG)           \
+        if (log_level_now() >= LOG_DEBUG)             \
             log_msg(LOG_DEBUG, NULL, 0, __VA_ARGS__); \
     } while (0)
 /* Per-connection forms: "m" for MySQL connections, "h" for HTTP ones. */
 #define log_conn(level, prefix, id, ...)                   \
     do {                                                   \
-        if (log_current_level >= (level))                  \
+        if (log_level_now() >= (level))                    \
             log_msg((level), (prefix), (id), __VA_ARGS__); \
     } while (0)
 

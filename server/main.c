@@ -24,6 +24,9 @@ int main(int argc, char **argv)
     case CONFIG_OK:
         break;
     }
+    enum log_level level;
+    log_level_parse(cfg.log_level, &level);
+    log_set_level(level);
     /* Big buffers (S3 parts, large packets) are mapped, so they go back to
      * the system when freed; by default glibc raises this threshold after
      * the first such free and then keeps them in the heap for ever. */

@@ -188,6 +188,9 @@ void mysql_handshake_start(struct mysql_conn *c);
 void mysql_handshake_packet(struct mysql_conn *c, const uint8_t *p, size_t len);
 void mysql_auth_pending_clear(struct mysql_auth_pending *a);
 /* Starts authentication for COM_CHANGE_USER. */
+/* The user table was replaced (a reload): a login halfway through its
+ * exchange is checked against the new one. */
+void mysql_handshake_users_replaced(struct mysql_conn *c);
 void mysql_handshake_change_user(struct mysql_conn *c, const uint8_t *p, size_t len);
 
 /* Implemented by mysql_command.c */

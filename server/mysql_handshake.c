@@ -125,6 +125,10 @@ static void verify_answer(struct mysql_conn *c, const char *plugin, const uint8_
 {
     const struct user *u = c->auth.account;
     bool used_pw = !(len == 0 || (len == 1 && resp[0] == 0));
+    if (!u) { /* removed by a reload during the exchange */
+        deny(c, c->auth.user, used_pw);
+        return;
+    }
     if (strcmp(plugin, MYSQL_PLUGIN_NATIVE) == 0) {
         if (mysql_native_verify(&u->verifier, c->scramble, resp, len))
             auth_succeeded(c, false);
@@ -202,7 +206,7 @@ static void log_client(struct mysql_conn *c, const struct mysql_handshake_respon
 {
     const uint8_t *v;
     size_t n;
-    if (log_current_level < LOG_DEBUG || !r->attrs)
+    if (log_level_now() < LOG_DEBUG || !r->attrs)
         return;
     if (mysql_attr_get(r->attrs, r->attrs_len, "_client_name", &v, &n) == 0)
         LOGC(LOG_DEBUG, c, "client %.*s, flags 0x%08x, charset %u", (int)n, (const char *)v,
@@ -255,7 +259,7 @@ void mysql_handshake_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
         verify_answer(c, required_plugin(c), p, len);
         break;
     case MYSQL_CONN_AUTH_FULL:
-        if (mysql_cleartext_verify(&c->auth.account->verifier, p, len))
+        if (c->auth.account && mysql_cleartext_verify(&c->auth.account->verifier, p, len))
             auth_succeeded(c, false);
         else
             deny(c, c->auth.user, true);
@@ -263,6 +267,16 @@ void mysql_handshake_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     default:
         break;
     }
+}
+
+void mysql_handshake_users_replaced(struct mysql_conn *c)
+{
+    struct mysql_auth_pending *a = &c->auth;
+    if (!a->account)
+        return;
+    a->account = users_find(&c->srv->users, a->user, strlen(a->user));
+    if (a->account && !users_may_connect_from(a->account, c->peer_loopback))
+        a->account = NULL;
 }
 
 void mysql_handshake_change_user(struct mysql_conn *c, const uint8_t *p, size_t len)

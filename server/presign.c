@@ -124,6 +124,5 @@ int presign_check_request(struct http_conn *h)
     const struct user *u = users_find(&h->srv->users, r->signer, strlen(r->signer));
     if (!u)
         return forbid(h, "the presigned URL's user no longer exists");
-    h->req.user = u;
-    return 0;
+    return http_auth_set_user(h, u->name);
 }

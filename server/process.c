@@ -1,6 +1,7 @@
 #include "server/process.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -147,6 +148,8 @@ static void finish_if_idle(struct server *srv)
     close_handle(srv, (uv_handle_t *)&srv->shutdown_timer);
     close_handle(srv, (uv_handle_t *)&srv->sig_int);
     close_handle(srv, (uv_handle_t *)&srv->sig_term);
+    close_handle(srv, (uv_handle_t *)&srv->sig_hup);
+    signal(SIGHUP, SIG_IGN); /* a reload while stopping is not worth dying of */
 }
 
 void server_connection_gone(struct server *srv)
@@ -184,6 +187,11 @@ void server_begin_shutdown(struct server *srv)
 static void signal_cb(uv_signal_t *s, int signum)
 {
     struct server *srv = s->data;
+    if (signum == SIGHUP) {
+        log_info("received SIGHUP: reloading the configuration");
+        server_reload(srv);
+        return;
+    }
     log_info("received %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
     server_begin_shutdown(srv);
 }
@@ -225,6 +233,9 @@ int server_start(struct server *srv)
     init_handle(srv, (uv_handle_t *)&srv->sig_term);
     uv_signal_start(&srv->sig_int, signal_cb, SIGINT);
     uv_signal_start(&srv->sig_term, signal_cb, SIGTERM);
+    uv_signal_init(srv->loop, &srv->sig_hup);
+    init_handle(srv, (uv_handle_t *)&srv->sig_hup);
+    uv_signal_start(&srv->sig_hup, signal_cb, SIGHUP);
     uv_timer_start(&srv->janitor, janitor_cb, JANITOR_INTERVAL_MS, JANITOR_INTERVAL_MS);
     srv->start_ms = uv_now(srv->loop);
     if (proxy_mode(srv) && (rc = relay_start_all(srv)) < 0) {

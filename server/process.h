@@ -37,6 +37,7 @@ struct server {
     bool http_listening;
     uv_signal_t sig_int;
     uv_signal_t sig_term;
+    uv_signal_t sig_hup;
     uv_timer_t janitor;
     uv_timer_t shutdown_timer;
     struct list_node mysql_conns;
@@ -66,6 +67,8 @@ struct server {
 
 int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg);
 int server_start(struct server *srv);
+/* SIGHUP: reads the configuration again (server/reload.c). */
+void server_reload(struct server *srv);
 /* SIGINT/SIGTERM: stop accepting and let in-flight work finish. */
 void server_begin_shutdown(struct server *srv);
 /* Called when a connection closes during shutdown. */

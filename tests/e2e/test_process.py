@@ -1,12 +1,15 @@
 """The binary as a process: flags, environment, config file, signals, logs,
 and the HTTP health check."""
+import base64
 import json
 import os
 import resource
 import shutil
 import signal
 import socket
+import ssl
 import stat
+import struct
 import subprocess
 import tempfile
 import time
@@ -17,7 +20,7 @@ import urllib.request
 import pymysql
 
 import rawmysql as rm
-from harness import BINARY, Server, run, socket_stage_check
+from harness import BINARY, Server, make_ca, run, socket_stage_check
 
 
 def clean_env(**extra):
@@ -166,6 +169,139 @@ class Signals(unittest.TestCase):
                                 os.path.join(s.tmp.name, "d2")], env=clean_env(), timeout=10)
             self.assertEqual(rc, 1)
             self.assertIn("cannot listen for MySQL", err)
+
+
+class Reload(unittest.TestCase):
+    """SIGHUP reads the configuration again: users, passwords and the TLS
+    certificate change for new logins; sessions and the process go on."""
+
+    def reload(self, s, expect="configuration reloaded"):
+        seen = s.log().count(expect)
+        os.kill(s.proc.pid, signal.SIGHUP)
+        deadline = time.time() + 10
+        while s.log().count(expect) == seen:
+            self.assertIsNone(s.proc.poll(), s.log())
+            self.assertLess(time.time(), deadline, s.log())
+            time.sleep(0.02)
+
+    def login_errno(self, s, user, password):
+        try:
+            pymysql.connect(host="127.0.0.1", port=s.mysql_port, user=user, password=password,
+                            connect_timeout=10).close()
+            return 0
+        except pymysql.err.OperationalError as e:
+            return e.args[0]
+
+    def http_status(self, s, user, password):
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/stages/~/files" % s.http_port)
+        req.add_header("Authorization", "Basic " + base64.b64encode(
+            ("%s:%s" % (user, password)).encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def write_config(self, s, text):
+        with open(s.config_path, "w") as f:
+            f.write(text)
+
+    def test_users_change_and_sessions_stay(self):
+        s = Server(config="[users]\nalice = apw\n")
+        self.addCleanup(s.close)
+        alice = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="alice",
+                                password="apw")
+        self.addCleanup(alice.close)
+        self.write_config(s, "[stageproxy]\nlog_level = debug\nmax_connections = 7\n"
+                             "[users]\nbob = bpw\n")
+        self.reload(s)
+        self.assertIn("configuration reloaded: 2 users", s.log())  # root and bob
+        self.assertIn("reload: max_connections changed; it takes effect at the next start",
+                      s.log())
+        self.assertEqual(self.login_errno(s, "alice", "apw"), 1045)
+        self.assertEqual(self.login_errno(s, "bob", "bpw"), 0)
+        self.assertEqual((self.http_status(s, "bob", "bpw"), self.http_status(s, "alice", "apw")),
+                         (200, 401))
+        with alice.cursor() as cur:  # a session keeps going as it logged in
+            cur.execute("SELECT CURRENT_USER()")
+            self.assertEqual(cur.fetchone()[0], "alice@%")
+        self.assertIn(" debug ", s.log())  # log_level took effect
+        # a file with an error changes nothing, and the process serves on
+        self.write_config(s, "[stageproxy]\nmax_connections = banana\n[users]\ncarol = cpw\n")
+        self.reload(s, "the configuration was not taken over; the running one stays")
+        self.assertIn("invalid value 'banana' for max_connections (config file)", s.log())
+        self.assertEqual(self.login_errno(s, "carol", "cpw"), 1045)
+        self.assertEqual(self.login_errno(s, "bob", "bpw"), 0)
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+
+    def test_login_halfway_when_its_user_goes(self):
+        s = Server(config="[users]\nalice = apw\n")
+        self.addCleanup(s.close)
+        c = rm.Conn(s.mysql_port)
+        self.addCleanup(c.close)
+        g = c.read_greeting()
+        self.assertEqual(g["plugin"], "caching_sha2_password")
+        c.send_response("alice", rm.native_scramble(b"apw", g["nonce"]), "mysql_native_password")
+        switch = c.read_packet()
+        self.assertEqual(switch[0], 0xFE)  # the server asks for the other plugin's answer
+        self.write_config(s, "[users]\nbob = bpw\n")
+        self.reload(s)
+        c.write_packet(rm.sha2_scramble(b"apw", g["nonce"]))
+        err = c.read_packet()
+        self.assertEqual((err[0], struct.unpack_from("<H", err, 1)[0]), (0xFF, 1045))
+        # and the other way round: a user added while another login is halfway
+        c2 = rm.Conn(s.mysql_port)
+        self.addCleanup(c2.close)
+        g2 = c2.read_greeting()
+        c2.send_response("bob", rm.native_scramble(b"bpw", g2["nonce"]), "mysql_native_password")
+        self.assertEqual(c2.read_packet()[0], 0xFE)
+        self.write_config(s, "[users]\nbob = newpw\n")
+        self.reload(s)
+        c2.write_packet(rm.sha2_scramble(b"newpw", g2["nonce"]))  # checked against the new one
+        ok = c2.read_packet()
+        if ok[:2] == b"\x01\x03":
+            ok = c2.read_packet()
+        self.assertEqual(ok[0], 0x00, ok)
+
+    def test_tls_certificate_replaced(self):
+        tmp = tempfile.mkdtemp(prefix="sp-reload-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pairs = []
+        for name in ("one", "two"):
+            d = os.path.join(tmp, name)
+            os.mkdir(d)
+            pairs.append(make_ca(d))
+        cert, key = os.path.join(tmp, "server.crt"), os.path.join(tmp, "server.key")
+        shutil.copy(pairs[0][1], cert)
+        shutil.copy(pairs[0][2], key)
+        s = Server(args=["--tls-cert", cert, "--tls-key", key, "--http-tls", "on"])
+        self.addCleanup(s.close)
+
+        def trusted_by(ca):
+            ctx = ssl.create_default_context(cafile=ca)
+            try:
+                with socket.create_connection(("127.0.0.1", s.http_port), timeout=10) as raw:
+                    with ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
+                        return True
+            except ssl.SSLCertVerificationError:
+                return False
+        self.assertEqual((trusted_by(pairs[0][0]), trusted_by(pairs[1][0])), (True, False))
+        held = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", password="",
+                               ssl={"ca": pairs[0][0]})
+        self.addCleanup(held.close)
+        shutil.copy(pairs[1][1], cert)
+        shutil.copy(pairs[1][2], key)
+        self.reload(s)
+        self.assertEqual((trusted_by(pairs[0][0]), trusted_by(pairs[1][0])), (False, True))
+        mysql = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", password="",
+                                ssl={"ca": pairs[1][0]})
+        mysql.close()
+        with held.cursor() as cur:  # a TLS session from before goes on
+            cur.execute("SELECT 1")
+        # a key that does not match its certificate keeps the running ones
+        shutil.copy(pairs[0][2], key)
+        self.reload(s, "the configuration was not taken over; the running one stays")
+        self.assertEqual(trusted_by(pairs[1][0]), True)
 
 
 class MysqlSocket(unittest.TestCase):

@@ -4,6 +4,7 @@ and their errors come back as the upstream sent them, and stage statements
 stay local, also between upstream statements and inside a transaction."""
 import os
 import shutil
+import signal
 import socket
 import struct
 import tempfile
@@ -265,6 +266,20 @@ class Proxy(unittest.TestCase):
         self.addCleanup(s.close)
         rc, out, err = self.cli(s, "select current_user()", user="zoe", password="zpw")
         self.assertEqual((rc, out), (0, "current_user()\nother@%\n"), err)
+        held = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="zoe", password="zpw")
+        self.addCleanup(held.close)
+        # SIGHUP takes a new mapping for new sessions; the relayed one goes on
+        with open(s.config_path, "w") as f:
+            f.write("[users]\nzoe = zpw\n[upstream_users]\nzoe = %s:%s\n" % (USER, PASSWORD))
+        os.kill(s.proc.pid, signal.SIGHUP)
+        deadline = time.time() + 10
+        while "configuration reloaded" not in s.log() and time.time() < deadline:
+            time.sleep(0.02)
+        rc, out, err = self.cli(s, "select current_user()", user="zoe", password="zpw")
+        self.assertEqual((rc, out), (0, "current_user()\n%s@%%\n" % USER), err)
+        with held.cursor() as cur:
+            cur.execute("select current_user()")
+            self.assertEqual(cur.fetchone()[0], "other@%")
 
     def connect(self, s, **kw):
         c = pymysql.connect(host="127.0.0.1", port=s.mysql_port, user="root", password="",
