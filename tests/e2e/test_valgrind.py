@@ -5,6 +5,7 @@ with no memory errors and no leaks."""
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import struct
 import tempfile
@@ -33,6 +34,15 @@ class Valgrind(unittest.TestCase):
                                 "-e", "select @@version_comment limit 1; show variables like 'ssl%'; "
                                 "select * from information_schema.schemata order by 2 desc; "
                                 "set names utf8mb4; select now(), user()"], timeout=120)
+            self.assertEqual(rc, 0, err)
+            with open(s.config_path, "w") as f:  # a reload swaps users and the certificate
+                f.write("[users]\nzoe = zpw\nyan = ypw\n")
+            os.kill(s.proc.pid, signal.SIGHUP)
+            deadline = time.time() + 60
+            while "configuration reloaded" not in s.log() and time.time() < deadline:
+                time.sleep(0.1)
+            rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uyan",
+                                "-pypw", "-e", "select user()"], timeout=120)
             self.assertEqual(rc, 0, err)
             stage_dir = os.path.join(s.data_dir, "stages", "internal", "vg")
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
