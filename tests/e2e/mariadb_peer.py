@@ -39,8 +39,10 @@ class MariaDB:
         init = os.path.join(self.dir, "init.sql")
         with open(init, "w") as f:
             f.write(INIT_SQL)
+        # its own tmpdir: two installs at once in /tmp have removed each other's temp tables
+        os.mkdir(self.tmpdir)
         r = subprocess.run([_bin("mariadb-install-db"), "--no-defaults", "--datadir=" + self.datadir,
-                            "--user=root", "--auth-root-authentication-method=socket",
+                            "--tmpdir=" + self.tmpdir, "--user=root", "--auth-root-authentication-method=socket",
                             "--skip-test-db", "--skip-name-resolve", "--extra-file=" + init],
                            capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
@@ -51,10 +53,15 @@ class MariaDB:
     def datadir(self):
         return os.path.join(self.dir, "data")
 
+    @property
+    def tmpdir(self):
+        return os.path.join(self.dir, "tmp")
+
     def start(self):
         self.log_path = os.path.join(self.dir, "error.log")
         self.proc = subprocess.Popen(
             [_bin("mariadbd"), "--no-defaults", "--datadir=" + self.datadir, "--user=root",
+             "--tmpdir=" + self.tmpdir,
              "--socket=" + os.path.join(self.dir, "s.sock"),
              "--pid-file=" + os.path.join(self.dir, "mariadbd.pid"), "--log-error=" + self.log_path,
              "--port=%d" % self.port, "--bind-address=127.0.0.1", "--skip-name-resolve",
