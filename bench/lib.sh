@@ -57,10 +57,12 @@ CREATE USER 'test'@'%' IDENTIFIED BY 'testpass';
 GRANT ALL ON *.* TO 'test'@'%';
 CREATE DATABASE sbtest;
 SQL
-    mariadb-install-db --no-defaults --datadir="$WORK/db" --user=root \
+    mkdir -p "$WORK/dbtmp" # its own: installs sharing /tmp have removed each other's temp tables
+    mariadb-install-db --no-defaults --datadir="$WORK/db" --tmpdir="$WORK/dbtmp" --user=root \
         --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve \
         --extra-file="$WORK/init.sql" >"$WORK/install.log" 2>&1
-    mariadbd --no-defaults --datadir="$WORK/db" --user=root --socket="$WORK/db.sock" \
+    mariadbd --no-defaults --datadir="$WORK/db" --tmpdir="$WORK/dbtmp" --user=root \
+        --socket="$WORK/db.sock" \
         --pid-file="$WORK/db.pid" --log-error="$WORK/db.log" --port="$DB_PORT" \
         --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin "$@" >"$WORK/db.out" 2>&1 &
     DB_PID=$!
