@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "server/log.h"
+#include "server/proxy_protocol.h"
 
 enum opt_type { OPT_STRING, OPT_LONG };
 
@@ -83,6 +84,14 @@ static int check_storage(const char *v)
     return *v == 0 || strncmp(v, "s3://", 5) == 0 ? 0 : -1;
 }
 
+static int check_networks(const char *v)
+{
+    struct proxy_protocol_nets nets;
+    int rc = proxy_protocol_parse_nets(v, &nets);
+    proxy_protocol_free_nets(&nets);
+    return rc;
+}
+
 static int check_nonempty(const char *v)
 {
     return *v ? 0 : -1;
@@ -144,6 +153,9 @@ static const struct option_def options[] = {
      86400, "time an HTTP connection may stay quiet (between requests or in a body)"},
     {"http_public_url", OPT_STRING, OFF(http_public_url), "", "a URL", NULL, 0, 0,
      "how clients reach the HTTP listener, for presigned URLs (default: its address)"},
+    {"proxy_protocol_from", OPT_STRING, OFF(proxy_protocol_from), "", "ADDR[/BITS][,...]",
+     check_networks, 0, 0,
+     "load balancers whose connections begin with a PROXY protocol header (v1 or v2)"},
     {"storage", OPT_STRING, OFF(storage), "", "s3://BUCKET[/PREFIX/]", check_storage, 0, 0,
      "keep internal and user stages in S3 instead of the data dir"},
     {"storage_endpoint", OPT_STRING, OFF(storage_endpoint), "", "a URL", NULL, 0, 0,

@@ -45,6 +45,7 @@ struct config {
     long http_header_timeout;
     long http_idle_timeout;
     char *http_public_url;
+    char *proxy_protocol_from; /* networks whose connections begin with a PROXY header */
     /* where internal and user stages live: "" for the data dir, or s3:// */
     char *storage;
     char *storage_endpoint;

@@ -9,6 +9,7 @@
 #include "server/listener.h"
 #include "server/metrics.h"
 #include "server/process.h"
+#include "server/proxy_protocol.h"
 
 #define HTTP_MAX_URL_BYTES    (8 * 1024)
 #define HTTP_MAX_HEADER_BYTES (16 * 1024)
@@ -359,6 +360,22 @@ static void http_pump_tls(struct http_conn *h, const char *data, size_t len)
     }
 }
 
+/* Takes the load balancer's PROXY header off the front of what was read
+ * (`pending` holds a partial one): 1 when bytes follow it, 0 when nothing
+ * is left to process, -1 after closing the connection. */
+static int read_proxy_header(struct http_conn *h, const char **data, size_t *len)
+{
+    int rc = proxy_protocol_take(&h->pending, (const uint8_t **)data, len, h->peer_ip,
+                                 sizeof(h->peer_ip), &h->loopback, "h", h->id);
+    if (rc < 0)
+        http_conn_close(h, "bad PROXY protocol header");
+    if (rc <= 0)
+        return rc;
+    buf_reset(&h->pending);
+    h->proxy_header_due = false;
+    return *len > 0 ? 1 : 0;
+}
+
 static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     struct http_conn *h = stream->data;
@@ -377,10 +394,14 @@ static void http_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     }
     h->last_activity_ms = uv_now(h->srv->loop);
     metrics_add(&h->srv->main_ctx.metrics.http_bytes_in, (uint64_t)nread);
+    const char *data = b->base;
+    size_t len = (size_t)nread;
+    if (h->proxy_header_due && read_proxy_header(h, &data, &len) <= 0)
+        return;
     if (h->tls)
-        http_pump_tls(h, b->base, (size_t)nread);
+        http_pump_tls(h, data, len);
     else
-        http_take_plain(h, b->base, (size_t)nread);
+        http_take_plain(h, data, len);
 }
 
 void http_conn_request_done(struct http_conn *h)
@@ -447,6 +468,7 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
     }
     uv_tcp_nodelay(&h->tcp, 1);
     listener_peer(&h->tcp, h->peer_ip, sizeof(h->peer_ip), &h->loopback);
+    h->proxy_header_due = proxy_protocol_expected(&srv->proxy_protocol_nets, &h->tcp);
     h->last_activity_ms = uv_now(srv->loop);
     llhttp_init(&h->parser, HTTP_REQUEST, &http_settings);
     h->parser.data = h;

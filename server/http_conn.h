@@ -72,6 +72,7 @@ struct http_conn {
     bool linger;            /* close gracefully: the client may still be sending */
     struct tls_filter *tls; /* HTTPS: bytes pass through it both ways */
     struct buf pending;     /* bytes that arrived after the request being answered */
+    bool proxy_header_due;  /* from a load balancer: its PROXY header comes first */
     size_t write_pending;
     void (*on_drain)(struct http_conn *h); /* once the client has read enough */
     uint64_t last_activity_ms;

@@ -9,6 +9,7 @@
 #include "server/log.h"
 #include "server/process.h"
 #include "server/proxy.h"
+#include "server/proxy_protocol.h"
 #include "server/relay.h"
 #include "server/session.h"
 #include "server/upstream.h"
@@ -27,6 +28,7 @@ struct write_req {
 
 static void conn_process(struct mysql_conn *c, const uint8_t *data, size_t len);
 static void start_reading(struct mysql_conn *c);
+static void conn_begin(struct mysql_conn *c);
 
 #define LOGC(level, c, ...) log_conn(level, "m", (c)->id, __VA_ARGS__)
 
@@ -126,8 +128,8 @@ bool mysql_conn_async_end(struct mysql_conn *c)
     return true;
 }
 
-static const char *const state_names[] = {"handshake", "auth-switch", "auth-full",
-                                          "command",   "infile",      "closing"};
+static const char *const state_names[] = {"handshake", "auth-switch", "auth-full",   "command",
+                                          "infile",    "closing",     "proxy-header"};
 
 void mysql_conn_set_state(struct mysql_conn *c, enum mysql_conn_state state)
 {
@@ -538,6 +540,23 @@ static void conn_pump_tls(struct mysql_conn *c)
     }
 }
 
+/* Takes the load balancer's PROXY header off the front of what was read:
+ * 1 when it is whole and bytes follow it (`data` and `len` moved past it),
+ * 0 when nothing is left to process, -1 after closing the connection. */
+static int read_proxy_header(struct mysql_conn *c, const uint8_t **data, size_t *len)
+{
+    int rc = proxy_protocol_take(&c->unread, data, len, c->peer_ip, sizeof(c->peer_ip),
+                                 &c->peer_loopback, "m", c->id);
+    if (rc < 0)
+        mysql_conn_close(c, "bad PROXY protocol header");
+    if (rc <= 0)
+        return rc;
+    buf_free(&c->unread);
+    mysql_conn_set_state(c, MYSQL_CONN_HANDSHAKE);
+    conn_begin(c);
+    return *len > 0 && c->state != MYSQL_CONN_CLOSING ? 1 : 0;
+}
+
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     struct mysql_conn *c = stream->data;
@@ -549,15 +568,19 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
         return;
     }
     metrics_add(&mysql_conn_loop(c)->metrics.mysql_bytes_in, (uint64_t)nread);
+    const uint8_t *data = (const uint8_t *)b->base;
+    size_t len = (size_t)nread;
+    if (c->state == MYSQL_CONN_PROXY_HEADER && read_proxy_header(c, &data, &len) <= 0)
+        return;
     if (c->tls) {
-        if (tls_filter_feed(c->tls, b->base, (size_t)nread) < 0) {
+        if (tls_filter_feed(c->tls, data, len) < 0) {
             mysql_conn_close(c, "TLS error");
             return;
         }
         conn_pump_tls(c);
     } else {
         bool was_plain = true;
-        conn_process(c, (const uint8_t *)b->base, (size_t)nread);
+        conn_process(c, data, len);
         /* The SSLRequest may share a segment with the ClientHello. */
         if (was_plain && c->tls && c->state != MYSQL_CONN_CLOSING)
             conn_pump_tls(c);
@@ -609,6 +632,22 @@ struct mysql_conn *mysql_conn_find(struct server *srv, uint32_t id)
             return c;
     }
     return NULL;
+}
+
+/* The client is known: the greeting (or, in proxy mode, the upstream's). */
+static void conn_begin(struct mysql_conn *c)
+{
+    LOGC(LOG_DEBUG, c, "connection from %s", c->peer_ip);
+    if (proxy_mode(c->srv)) {
+        if (proxy_accept(c) < 0) {
+            mysql_conn_close(c, "out of memory");
+            return;
+        }
+    } else {
+        mysql_handshake_start(c);
+        mysql_conn_flush(c);
+    }
+    start_reading(c);
 }
 
 void mysql_conn_accept_cb(uv_stream_t *listener, int status)
@@ -664,17 +703,13 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
         mysql_conn_close_after_flush(c, "too many connections");
         return;
     }
-    LOGC(LOG_DEBUG, c, "connection from %s", c->peer_ip);
-    if (proxy_mode(srv)) {
-        if (proxy_accept(c) < 0) {
-            mysql_conn_close(c, "out of memory");
-            return;
-        }
-    } else {
-        mysql_handshake_start(c);
-        mysql_conn_flush(c);
+    if (c->sock.handle.type == UV_TCP &&
+        proxy_protocol_expected(&srv->proxy_protocol_nets, &c->sock.tcp)) {
+        mysql_conn_set_state(c, MYSQL_CONN_PROXY_HEADER); /* the greeting waits for it */
+        start_reading(c);
+        return;
     }
-    start_reading(c);
+    conn_begin(c);
 }
 
 /* Called by the handshake once authentication succeeded. */

@@ -29,6 +29,7 @@ enum mysql_conn_state {
     MYSQL_CONN_COMMAND,     /* authenticated; reading commands */
     MYSQL_CONN_INFILE,      /* proxy: the client sends the file the upstream asked for */
     MYSQL_CONN_CLOSING,
+    MYSQL_CONN_PROXY_HEADER, /* from a load balancer: its PROXY header comes first */
 };
 
 /* What an authentication exchange is for, kept while it spans packets. */

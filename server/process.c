@@ -80,6 +80,10 @@ int server_init(struct server *srv, uv_loop_t *loop, struct config *cfg)
         return -1;
     if (stage_module_init(srv) < 0)
         return -1;
+    if (proxy_protocol_parse_nets(cfg->proxy_protocol_from, &srv->proxy_protocol_nets) < 0) {
+        log_error("out of memory reading proxy_protocol_from");
+        return -1;
+    }
     if (users_load(&srv->users, cfg) < 0) {
         log_error("out of memory loading users");
         return -1;
@@ -287,6 +291,7 @@ void server_free(struct server *srv)
     stage_module_free(srv);
     stage_writes_free(srv);
     users_free(&srv->users);
+    proxy_protocol_free_nets(&srv->proxy_protocol_nets);
     if (srv->tls_ctx)
         SSL_CTX_free(srv->tls_ctx);
     if (srv->http_tls_ctx)

@@ -15,6 +15,7 @@
 #include "server/list.h"
 #include "server/loop_ctx.h"
 #include "server/metrics.h"
+#include "server/proxy_protocol.h"
 #include "server/relay.h"
 #include "server/users.h"
 
@@ -25,6 +26,7 @@ struct server {
     uv_loop_t *loop;
     struct config *cfg;
     struct user_table users;
+    struct proxy_protocol_nets proxy_protocol_nets; /* proxy_protocol_from */
     struct catalog catalog;
     SSL_CTX *tls_ctx;          /* NULL: TLS not offered on the MySQL port */
     SSL_CTX *http_tls_ctx;     /* NULL: the HTTP listener speaks plain HTTP */

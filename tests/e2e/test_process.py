@@ -54,6 +54,8 @@ class CommandLine(unittest.TestCase):
                 ([BINARY, "--config", ini], {}, "http_listen"),
                 ([BINARY, "--bogus", "x"], {}, "--bogus"),
                 ([BINARY, "--tls-key", "/x.pem"], {}, "tls_cert"),
+                ([BINARY, "--proxy-protocol-from", "10.0.0.0/33"], {}, "proxy_protocol_from"),
+                ([BINARY, "--proxy-protocol-from", "10.0.0.1,nope"], {}, "proxy_protocol_from"),
             ]
             for argv, env, key in cases:
                 with self.subTest(argv=argv, env=env):
@@ -302,6 +304,107 @@ class Reload(unittest.TestCase):
         shutil.copy(pairs[0][2], key)
         self.reload(s, "the configuration was not taken over; the running one stays")
         self.assertEqual(trusted_by(pairs[1][0]), True)
+
+
+def v2_header(src, dst, sport, dport, command=0x21):
+    body = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(">HH", sport, dport)
+    body += b"\x04\x00\x02hi"  # a TLV, as balancers add them; skipped
+    return (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([command, 0x11]) + struct.pack(">H", len(body))
+            + body)
+
+
+class ProxyProtocol(unittest.TestCase):
+    """Behind a load balancer: the PROXY header names the client, and the
+    client is who USER(), the logs and the loopback rule see."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Server(config="[users]\nzoe = zpw\n",
+                       args=["--proxy-protocol-from", "10.9.9.9, 127.0.0.0/8"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.close()
+
+    def mysql(self, *header_parts):
+        c = rm.Conn(self.s.mysql_port)
+        self.addCleanup(c.close)
+        for part in header_parts:
+            c.sock.sendall(part)
+            time.sleep(0.05)
+        return c
+
+    def user_of(self, c):
+        c.query("select user()")
+        r = c.read_result()
+        self.assertEqual(r[0], "rows", r)
+        return r[2][0][0]
+
+    def test_mysql_clients_named_by_v1_and_v2(self):
+        c = self.mysql(b"PROXY TCP4 192.0.2.7 127.0.0.1 51234 3307\r\n")
+        self.assertEqual(c.login(user="zoe", password=b"zpw")[0], 0)
+        self.assertEqual(self.user_of(c), "zoe@192.0.2.7")
+        self.assertIn("login 'zoe'@'192.0.2.7'", self.s.log())
+        # in two writes, and in version 2
+        c = self.mysql(*(lambda h: (h[:10], h[10:]))(v2_header("198.51.100.4", "127.0.0.1", 4000, 3307)))
+        self.assertEqual(c.login(user="zoe", password=b"zpw")[0], 0)
+        self.assertEqual(self.user_of(c), "zoe@198.51.100.4")
+        c = self.mysql(b"PROXY TCP4 192.0.2.9 127.0.0.1 51234 3307\r\n")  # then TLS
+        self.assertEqual(c.login(user="zoe", password=b"zpw", tls=True)[0], 0)
+        self.assertEqual(self.user_of(c), "zoe@192.0.2.9")
+
+    def test_the_loopback_rule_follows_the_client(self):
+        # root without a password is for loopback clients: the one named, not the balancer
+        c = self.mysql(b"PROXY TCP4 192.0.2.7 127.0.0.1 51234 3307\r\n")
+        self.assertEqual(c.login(user="root")[0], 0xFF)
+        c = self.mysql(b"PROXY TCP6 ::1 ::1 51234 3307\r\n")
+        self.assertEqual(c.login(user="root")[0], 0)
+        # a health check names no client: the balancer's own address stands
+        c = self.mysql(v2_header("192.0.2.7", "127.0.0.1", 1, 2, command=0x20))
+        self.assertEqual(c.login(user="root")[0], 0)
+        c = self.mysql(b"PROXY UNKNOWN\r\n")
+        self.assertEqual(c.login(user="root")[0], 0)
+
+    def test_no_header_from_a_balancer_closes(self):
+        c = self.mysql(b"\x20\x00\x00\x01" + b"x" * 32)  # a client talking first
+        self.assertEqual(c.sock.recv(100), b"")
+        self.assertIn("no valid PROXY protocol header from 127.0.0.1", self.s.log())
+        c = self.mysql(b"PROXY TCP4 192.0.2.7 127.0.0.1 51234 70000\r\n")
+        self.assertEqual(c.sock.recv(100), b"")
+        # the server keeps serving
+        c = self.mysql(b"PROXY TCP4 192.0.2.8 127.0.0.1 51234 3307\r\n")
+        self.assertEqual(c.login(user="zoe", password=b"zpw")[0], 0)
+
+    def http(self, header, request):
+        with socket.create_connection(("127.0.0.1", self.s.http_port), timeout=10) as sock:
+            sock.sendall(header + request)
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+
+    def test_http_clients_named(self):
+        req = b"GET /v1/stages/~/files HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        # root needs no password from loopback only: the client named decides
+        self.assertTrue(self.http(b"PROXY TCP4 127.0.0.5 127.0.0.1 1 2\r\n", req)
+                        .startswith(b"HTTP/1.1 200"))
+        self.assertTrue(self.http(b"PROXY TCP4 192.0.2.7 127.0.0.1 1 2\r\n", req)
+                        .startswith(b"HTTP/1.1 401"))
+        self.assertTrue(self.http(v2_header("192.0.2.7", "127.0.0.1", 1, 2), req)
+                        .startswith(b"HTTP/1.1 401"))
+        self.assertIn("authentication failed from 192.0.2.7", self.s.log())
+        self.assertEqual(self.http(b"", req), b"")  # no header: closed unanswered
+
+    def test_peers_outside_the_networks_are_not_believed(self):
+        s = Server(args=["--proxy-protocol-from", "10.0.0.0/8"])
+        self.addCleanup(s.close)
+        c = rm.Conn(s.mysql_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.read_greeting()["version"][:1].isdigit(), True)  # greeted at once
+        c.write_packet(b"PROXY TCP4 127.0.0.9 127.0.0.1 1 2\r\n")
+        self.assertEqual(c.read_packet()[0], 0xFF)  # a bad handshake, not a client's name
 
 
 class MysqlSocket(unittest.TestCase):
