@@ -1,5 +1,7 @@
 #include "server/loop_ctx.h"
 
+#include <stdlib.h>
+
 #include <string.h>
 
 void loop_ctx_init(struct loop_ctx *lc, struct server *srv, struct relay *relay, uv_loop_t *loop)
@@ -18,6 +20,8 @@ void loop_ctx_init(struct loop_ctx *lc, struct server *srv, struct relay *relay,
 void loop_ctx_free(struct loop_ctx *lc)
 {
     buf_free(&lc->scratch);
+    free(lc->upstream_spare);
+    lc->upstream_spare = NULL;
 }
 
 void loop_ctx_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)

@@ -29,6 +29,10 @@ struct loop_ctx {
     bool read_buf_busy;
     uint8_t read_buf[SERVER_READ_BUF_SIZE];
     uint8_t plain_buf[SERVER_READ_BUF_SIZE];
+    /* An upstream read buffer whose bytes were all written at once, kept for
+     * the next read (upstream.c): relaying allocates only when a client is
+     * slow and its write has to keep one. */
+    uint8_t *upstream_spare;
     /* Connections to look at once this loop iteration's callbacks are done:
      * one may move to another loop (server/mysql_move.c). */
     uv_check_t move_check;

@@ -229,7 +229,10 @@ static void resume_input(struct mysql_conn *c)
         start_reading(c);
 }
 
-static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
+/* Writes what the socket takes now and queues the rest, which keeps `base`:
+ * true then; false when `base` is the caller's again (all written, or the
+ * connection closed). */
+static bool write_or_queue(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
 {
     /* Most answers fit the socket buffer: written now, they need no request,
      * no callback and no change of the poll set (which uv_write's drain
@@ -242,20 +245,16 @@ static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *
             data += n;
             len -= (size_t)n;
         } else if (n != UV_EAGAIN) {
-            free(base);
             mysql_conn_close(c, uv_strerror(n));
-            return;
+            return false;
         }
-        if (len == 0) {
-            free(base);
-            return;
-        }
+        if (len == 0)
+            return false;
     }
     struct write_req *w = malloc(sizeof(*w));
     if (!w) {
-        free(base);
         mysql_conn_close(c, "out of memory");
-        return;
+        return false;
     }
     w->conn = c;
     w->data = base;
@@ -266,10 +265,17 @@ static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *
     int rc = uv_write(&w->req, &c->sock.stream, &b, 1, write_cb);
     if (rc < 0) {
         c->write_pending -= len;
-        free(base);
         free(w);
         mysql_conn_close(c, uv_strerror(rc));
+        return false;
     }
+    return true;
+}
+
+static void submit_write_at(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
+{
+    if (!write_or_queue(c, base, data, len))
+        free(base);
 }
 
 static void submit_write(struct mysql_conn *c, uint8_t *data, size_t len)
@@ -317,24 +323,19 @@ void mysql_conn_flush(struct mysql_conn *c)
     submit_write(c, data, len);
 }
 
-void mysql_conn_forward(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
+bool mysql_conn_forward(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len)
 {
     mysql_conn_flush(c); /* what we queued before goes first */
-    if (c->state == MYSQL_CONN_CLOSING) {
-        free(base);
-        return;
-    }
-    if (!c->tls) {
-        submit_write_at(c, base, data, len);
-        return;
-    }
-    int rc = tls_filter_write(c->tls, data, len);
-    free(base);
-    if (rc < 0) {
+    if (c->state == MYSQL_CONN_CLOSING)
+        return false;
+    if (!c->tls)
+        return write_or_queue(c, base, data, len);
+    if (tls_filter_write(c->tls, data, len) < 0) { /* it copies */
         mysql_conn_close(c, tls_filter_error(c->tls));
-        return;
+        return false;
     }
     flush_tls_output(c);
+    return false;
 }
 
 void mysql_conn_send(struct mysql_conn *c, const void *payload, size_t len)

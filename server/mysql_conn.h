@@ -149,9 +149,10 @@ void mysql_conn_command_begin(struct mysql_conn *c);
  * now freed: do not touch it). */
 bool mysql_conn_async_end(struct mysql_conn *c);
 
-/* Hands `len` bytes at `data` to the socket (through TLS when on); the
- * malloc'd block at `base` is freed once they are written. */
-void mysql_conn_forward(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len);
+/* Hands `len` bytes at `data` to the socket (through TLS when on). True
+ * when a queued write keeps the malloc'd block at `base` (and frees it once
+ * written); false when it is the caller's again. */
+bool mysql_conn_forward(struct mysql_conn *c, uint8_t *base, const uint8_t *data, size_t len);
 /* Processes what was held back, then reads again, when nothing stops it. */
 void mysql_conn_resume_input(struct mysql_conn *c);
 

@@ -173,8 +173,37 @@ static int submit(struct upstream *up, uint8_t *data, size_t len)
     return rc;
 }
 
+/* A packet of one chunk, without TLS, goes out from the caller's bytes
+ * with a header of its own: nothing is allocated unless the socket leaves
+ * some of it for later. 1 when that is not this case. */
+static int write_packet_direct(struct upstream *up, const uint8_t *payload, size_t len, uint8_t seq)
+{
+    if (up->tls || up->write_pending > 0 || len >= MYSQL_MAX_PACKET_CHUNK)
+        return 1;
+    uint8_t hdr[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), seq};
+    uv_buf_t bufs[2] = {uv_buf_init((char *)hdr, 4), uv_buf_init((char *)payload, (unsigned)len)};
+    int n = uv_try_write(&up->sock.stream, bufs, 2);
+    if (n == UV_EAGAIN)
+        n = 0;
+    if (n < 0)
+        return n;
+    metrics_add(&up->metrics->upstream_bytes_out, (uint64_t)n);
+    size_t done = (size_t)n;
+    int rc = 0;
+    if (done < 4)
+        rc = upstream_write_raw(up, hdr + done, 4 - done);
+    if (rc == 0 && done < 4 + len) {
+        size_t skip = done > 4 ? done - 4 : 0;
+        rc = upstream_write_raw(up, payload + skip, len - skip);
+    }
+    return rc;
+}
+
 int upstream_write_packet(struct upstream *up, const void *payload, size_t len, uint8_t seq)
 {
+    int direct = write_packet_direct(up, payload, len, seq);
+    if (direct <= 0)
+        return direct;
     struct buf b;
     buf_init(&b);
     mysql_frame(&b, payload, len, &seq);
@@ -204,12 +233,28 @@ int upstream_write_raw(struct upstream *up, const void *data, size_t len)
     return submit(up, copy, len);
 }
 
+uint8_t *upstream_buf_get(struct upstream *up)
+{
+    struct loop_ctx *lc = loop_ctx_of(&up->sock.handle);
+    uint8_t *p = lc->upstream_spare;
+    lc->upstream_spare = NULL;
+    return p ? p : malloc(UPSTREAM_HEADROOM + UPSTREAM_READ_SIZE);
+}
+
+void upstream_buf_put(struct upstream *up, uint8_t *base)
+{
+    struct loop_ctx *lc = loop_ctx_of(&up->sock.handle);
+    if (!lc->upstream_spare)
+        lc->upstream_spare = base;
+    else
+        free(base);
+}
+
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-    (void)h;
     (void)suggested;
-    char *p = malloc(UPSTREAM_HEADROOM + UPSTREAM_READ_SIZE);
-    *b = uv_buf_init(p ? p + UPSTREAM_HEADROOM : NULL, p ? UPSTREAM_READ_SIZE : 0);
+    uint8_t *p = upstream_buf_get(h->data);
+    *b = uv_buf_init(p ? (char *)p + UPSTREAM_HEADROOM : NULL, p ? UPSTREAM_READ_SIZE : 0);
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
@@ -217,7 +262,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     struct upstream *up = s->data;
     uint8_t *base = b->base ? (uint8_t *)b->base - UPSTREAM_HEADROOM : NULL;
     if (nread <= 0 || up->state == UPSTREAM_CLOSING) {
-        free(base);
+        upstream_buf_put(up, base);
         if (nread < 0 && up->state != UPSTREAM_CLOSING)
             upstream_fail(up, 2013, "HY000", "Lost connection to the upstream MySQL server (%s)",
                           nread == UV_EOF ? "it closed the connection" : uv_strerror((int)nread));
@@ -226,7 +271,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     metrics_add(&up->metrics->upstream_bytes_in, (uint64_t)nread);
     if (up->tls) {
         int rc = upstream_tls_received(up, (const uint8_t *)b->base, (size_t)nread);
-        free(base);
+        upstream_buf_put(up, base);
         if (rc == -ECONNRESET && up->state != UPSTREAM_CLOSING)
             upstream_fail(up, 2013, "HY000",
                           "Lost connection to the upstream MySQL server (TLS closed)");
@@ -245,10 +290,10 @@ void upstream_deliver(struct upstream *up, uint8_t *base, uint8_t *data, size_t 
         return;
     }
     if (up->state == UPSTREAM_CLOSING || up->state == UPSTREAM_TLS)
-        free(base);
+        upstream_buf_put(up, base);
     else {
         upstream_login_feed(up, data, len);
-        free(base);
+        upstream_buf_put(up, base);
     }
 }
 

@@ -113,6 +113,11 @@ void upstream_login_feed(struct upstream *up, const uint8_t *data, size_t len);
  * plaintext received (for the login or the relay); both take `data`. */
 int upstream_send_wire(struct upstream *up, uint8_t *data, size_t len);
 void upstream_deliver(struct upstream *up, uint8_t *base, uint8_t *data, size_t len);
+/* A read buffer (UPSTREAM_HEADROOM + UPSTREAM_READ_SIZE bytes; NULL when out
+ * of memory), and its return once its bytes are written: the loop keeps
+ * one for the next read. */
+uint8_t *upstream_buf_get(struct upstream *up);
+void upstream_buf_put(struct upstream *up, uint8_t *base);
 /* The TLS handshake is done: the login follows. */
 void upstream_tls_ready(struct upstream *up);
 

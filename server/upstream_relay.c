@@ -146,7 +146,7 @@ static void unsolicited(struct upstream *up, uint8_t *base, const uint8_t *data,
     uint32_t plen =
         len >= 4 ? (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 : 0;
     bool is_err = len >= 4 && 4 + (size_t)plen <= len && mysql_parse_err(data + 4, plen, &e) == 0;
-    free(base);
+    upstream_buf_put(up, base);
     if (!is_err) {
         protocol_error(up, "bytes while no answer was due");
         return;
@@ -165,7 +165,7 @@ void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size
         return;
     }
     if (up->state != UPSTREAM_RELAY || up->infile) {
-        free(base);
+        upstream_buf_put(up, base);
         protocol_error(up, "bytes while no answer was due");
         return;
     }
@@ -184,7 +184,7 @@ void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size
                 break;
             }
             if (judge_packet(up, data + pos) < 0) {
-                free(base);
+                upstream_buf_put(up, base);
                 protocol_error(up, "a packet this answer cannot hold");
                 return;
             }
@@ -196,16 +196,14 @@ void upstream_relay_read(struct upstream *up, uint8_t *base, uint8_t *data, size
         done = up->packet_left == 0 && (up->ending || up->infile);
     }
     if (done && pos < len) {
-        free(base);
+        upstream_buf_put(up, base);
         protocol_error(up, "bytes after the end of an answer");
         return;
     }
     size_t fwd = up->carry_len ? len - up->carry_len : len;
     struct mysql_conn *c = up->client;
-    if (c && fwd > 0)
-        mysql_conn_forward(c, base, data, fwd);
-    else
-        free(base);
+    if (!c || fwd == 0 || !mysql_conn_forward(c, base, data, fwd))
+        upstream_buf_put(up, base);
     if (done) {
         up->ending = false;
         if (up->infile) /* read again once the file is sent */

@@ -61,12 +61,12 @@ int upstream_tls_received(struct upstream *up, const uint8_t *cipher, size_t len
     for (;;) {
         if (up->state == UPSTREAM_CLOSING)
             return 0;
-        uint8_t *base = malloc(UPSTREAM_HEADROOM + UPSTREAM_READ_SIZE);
+        uint8_t *base = upstream_buf_get(up);
         if (!base)
             return -ENOMEM;
         int n = tls_filter_read(up->tls, base + UPSTREAM_HEADROOM, UPSTREAM_READ_SIZE);
         if (n <= 0) {
-            free(base);
+            upstream_buf_put(up, base);
             if (n == TLS_FILTER_ERROR)
                 return -EPROTO;
             if (n == TLS_FILTER_CLOSED)
