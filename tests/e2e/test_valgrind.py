@@ -28,7 +28,8 @@ VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
 @unittest.skipUnless(shutil.which("valgrind"), "valgrind is not installed")
 class Valgrind(unittest.TestCase):
     def test_end_to_end_path_is_clean(self):
-        s = Server(config="[users]\nzoe = zpw\n", wrapper=VALGRIND, args=["--max-allowed-packet", "1048576"])
+        s = Server(config="[users]\nzoe = zpw\n", wrapper=VALGRIND,
+                   args=["--max-allowed-packet", "1048576", "--proxy-protocol-from", "127.0.0.2"])
         try:
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uzoe", "-pzpw",
                                 "-e", "select @@version_comment limit 1; show variables like 'ssl%'; "
@@ -44,6 +45,17 @@ class Valgrind(unittest.TestCase):
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uyan",
                                 "-pypw", "-e", "select user()"], timeout=120)
             self.assertEqual(rc, 0, err)
+            # from a load balancer (127.0.0.2 here): a PROXY header names the client
+            c = rm.Conn(s.mysql_port, source="127.0.0.2")
+            c.sock.sendall(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 2\r\n")
+            self.assertEqual(c.login(user="zoe", password=b"zpw")[0], 0)
+            c.close()
+            self.assertIn("login 'zoe'@'192.0.2.1'", s.log())
+            with socket.create_connection(("127.0.0.1", s.http_port), timeout=60,
+                                          source_address=("127.0.0.2", 0)) as h:
+                h.sendall(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 2\r\nGET /healthz HTTP/1.1\r\n"
+                          b"Host: x\r\nConnection: close\r\n\r\n")
+                self.assertTrue(h.recv(4096).startswith(b"HTTP/1.1 200"))
             stage_dir = os.path.join(s.data_dir, "stages", "internal", "vg")
             rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "-e",
                                 "create stage vg comment='v'; show stages; desc stage vg"], timeout=120)
