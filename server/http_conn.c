@@ -469,6 +469,7 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&h->tcp, 1);
     listener_peer(&h->tcp, h->peer_ip, sizeof(h->peer_ip), &h->loopback);
     h->proxy_header_due = proxy_protocol_expected(&srv->proxy_protocol_nets, &h->tcp);
+    h->req.started_ms = uv_now(srv->loop); /* the PROXY header's deadline counts from here */
     h->last_activity_ms = uv_now(srv->loop);
     llhttp_init(&h->parser, HTTP_REQUEST, &http_settings);
     h->parser.data = h;
@@ -510,8 +511,11 @@ void http_conn_janitor(struct server *srv, uint64_t now)
          * idles is dropped; one waiting for storage or reading slowly is not. */
         if (h->state == HTTP_CONN_HEADERS && now - h->req.started_ms > header_ms)
             http_conn_close(h, "header timeout");
-        else if ((h->state == HTTP_CONN_BODY || h->state == HTTP_CONN_DISCARD) && !h->body_paused &&
-                 quiet > idle_ms)
+        else if (h->proxy_header_due && now - h->req.started_ms > header_ms) {
+            LOGH(LOG_INFO, h, "PROXY header timeout from %s", h->peer_ip);
+            http_conn_close(h, "PROXY header timeout");
+        } else if ((h->state == HTTP_CONN_BODY || h->state == HTTP_CONN_DISCARD) &&
+                   !h->body_paused && quiet > idle_ms)
             http_conn_close(h, "body timeout");
         else if (h->state == HTTP_CONN_IDLE && quiet > idle_ms)
             http_conn_close(h, "idle timeout");

@@ -397,6 +397,19 @@ class ProxyProtocol(unittest.TestCase):
         self.assertIn("authentication failed from 192.0.2.7", self.s.log())
         self.assertEqual(self.http(b"", req), b"")  # no header: closed unanswered
 
+    def test_a_header_that_never_comes_times_out(self):
+        s = Server(args=["--proxy-protocol-from", "127.0.0.1", "--handshake-timeout", "1",
+                         "--http-header-timeout", "1"])
+        self.addCleanup(s.close)
+        started = time.time()
+        for port in (s.mysql_port, s.http_port):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(b"PROXY TCP4 192.0.2.7")  # and then nothing
+                self.assertEqual(sock.recv(100), b"")  # closed, unanswered
+        self.assertLess(time.time() - started, 8)
+        self.assertIn("PROXY header timeout", s.log())
+        self.assertIn("handshake timeout from 127.0.0.1", s.log())
+
     def test_peers_outside_the_networks_are_not_believed(self):
         s = Server(args=["--proxy-protocol-from", "10.0.0.0/8"])
         self.addCleanup(s.close)
