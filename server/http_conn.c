@@ -468,7 +468,7 @@ void http_conn_accept_cb(uv_stream_t *listener, int status)
     }
     uv_tcp_nodelay(&h->tcp, 1);
     listener_peer(&h->tcp, h->peer_ip, sizeof(h->peer_ip), &h->loopback);
-    h->proxy_header_due = proxy_protocol_expected(&srv->proxy_protocol_nets, &h->tcp);
+    h->proxy_header_due = proxy_protocol_expected(&srv->proxy_protocol_nets, h->peer_ip);
     h->req.started_ms = uv_now(srv->loop); /* the PROXY header's deadline counts from here */
     h->last_activity_ms = uv_now(srv->loop);
     llhttp_init(&h->parser, HTTP_REQUEST, &http_settings);

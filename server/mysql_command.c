@@ -194,7 +194,6 @@ void mysql_command_packet(struct mysql_conn *c, const uint8_t *p, size_t len)
     uint8_t cmd = p[0];
     const uint8_t *arg = p + 1;
     size_t arg_len = len - 1;
-    c->command_started_ms = uv_now(c->sock.handle.loop);
     mysql_conn_command_begin(c);
     c->binary_rows = false;
     if (c->up || c->upstream_lost) {

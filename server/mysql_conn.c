@@ -89,6 +89,7 @@ void mysql_conn_async_begin(struct mysql_conn *c)
 
 void mysql_conn_command_begin(struct mysql_conn *c)
 {
+    c->command_started_ms = uv_now(c->sock.handle.loop); /* the processlist's Time */
     if (c->command_started_ns == 0) {
         c->command_started_ns = uv_hrtime();
         c->command_upstream = false;
@@ -705,7 +706,7 @@ void mysql_conn_accept_cb(uv_stream_t *listener, int status)
         return;
     }
     if (c->sock.handle.type == UV_TCP &&
-        proxy_protocol_expected(&srv->proxy_protocol_nets, &c->sock.tcp)) {
+        proxy_protocol_expected(&srv->proxy_protocol_nets, c->peer_ip)) {
         mysql_conn_set_state(c, MYSQL_CONN_PROXY_HEADER); /* the greeting waits for it */
         start_reading(c);
         return;

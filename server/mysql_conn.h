@@ -143,7 +143,8 @@ void mysql_conn_authenticated(struct mysql_conn *c);
 /* A command that completes later: no further input is read meanwhile. The
  * connection stays allocated until mysql_conn_async_end, even if closed. */
 void mysql_conn_async_begin(struct mysql_conn *c);
-/* A command's packet arrived (a command that moves keeps its first time). */
+/* A command's packet arrived: the processlist's clock restarts; the
+ * metrics' keeps a moving command's first time. */
 void mysql_conn_command_begin(struct mysql_conn *c);
 /* Ends it; returns false when the connection was closed meanwhile (and is
  * now freed: do not touch it). */

@@ -224,6 +224,13 @@ static void init_handle(struct server *srv, uv_handle_t *h)
     srv->handles_open++;
 }
 
+static void watch_signal(struct server *srv, uv_signal_t *h, int signum)
+{
+    uv_signal_init(srv->loop, h);
+    init_handle(srv, (uv_handle_t *)h);
+    uv_signal_start(h, signal_cb, signum);
+}
+
 int server_start(struct server *srv)
 {
     int rc;
@@ -231,15 +238,9 @@ int server_start(struct server *srv)
     init_handle(srv, (uv_handle_t *)&srv->janitor);
     uv_timer_init(srv->loop, &srv->shutdown_timer);
     init_handle(srv, (uv_handle_t *)&srv->shutdown_timer);
-    uv_signal_init(srv->loop, &srv->sig_int);
-    init_handle(srv, (uv_handle_t *)&srv->sig_int);
-    uv_signal_init(srv->loop, &srv->sig_term);
-    init_handle(srv, (uv_handle_t *)&srv->sig_term);
-    uv_signal_start(&srv->sig_int, signal_cb, SIGINT);
-    uv_signal_start(&srv->sig_term, signal_cb, SIGTERM);
-    uv_signal_init(srv->loop, &srv->sig_hup);
-    init_handle(srv, (uv_handle_t *)&srv->sig_hup);
-    uv_signal_start(&srv->sig_hup, signal_cb, SIGHUP);
+    watch_signal(srv, &srv->sig_int, SIGINT);
+    watch_signal(srv, &srv->sig_term, SIGTERM);
+    watch_signal(srv, &srv->sig_hup, SIGHUP);
     uv_timer_start(&srv->janitor, janitor_cb, JANITOR_INTERVAL_MS, JANITOR_INTERVAL_MS);
     srv->start_ms = uv_now(srv->loop);
     if (proxy_mode(srv) && (rc = relay_start_all(srv)) < 0) {

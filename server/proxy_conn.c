@@ -130,12 +130,13 @@ void proxy_upstream_ended(struct mysql_conn *c, const struct mysql_err_info *e)
 void proxy_answer_done(struct mysql_conn *c, const struct mysql_reply *r, uint8_t client_seq)
 {
     c->seq = client_seq;
-    if (!r->error)
+    if (!r->error) {
         c->up_status = r->status;
-    else
+    } else {
         metrics_mysql_error(&mysql_conn_loop(c)->metrics, r->error_code);
-    if (r->error && c->sess)
-        session_note_error(c->sess, r->error_code, "");
+        if (c->sess)
+            session_note_error(c->sess, r->error_code, "");
+    }
     if (!r->error && r->command == COM_SET_OPTION && c->sess)
         c->sess->multi_statements = c->pending_multi;
     if (c->pending_kill) {

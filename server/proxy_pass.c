@@ -42,7 +42,6 @@ void proxy_pass_consider(struct mysql_conn *c)
         metrics_add(&mysql_conn_loop(c)->metrics.questions, 1);
     if (command == COM_STMT_PREPARE)
         c->prepared_local = false;
-    c->command_started_ms = uv_now(c->sock.handle.loop);
     mysql_conn_command_begin(c);
     c->command_upstream = true;
     mysql_asm_discard(a);

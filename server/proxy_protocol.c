@@ -82,23 +82,15 @@ static bool in_net(const struct proxy_protocol_net *net, bool ipv6, const uint8_
     return rest == 0 || (net->addr[whole] & mask) == (addr[whole] & mask);
 }
 
-bool proxy_protocol_expected(const struct proxy_protocol_nets *nets, const uv_tcp_t *peer)
+bool proxy_protocol_expected(const struct proxy_protocol_nets *nets, const char *peer_ip)
 {
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    if (nets->n == 0 || uv_tcp_getpeername(peer, (struct sockaddr *)&ss, &len) < 0)
-        return false;
     uint8_t addr[16];
-    bool ipv6 = ss.ss_family == AF_INET6;
-    if (ipv6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-        memcpy(addr, &s6->sin6_addr, 16);
-        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) { /* a v4 client on a dual-stack socket */
-            memmove(addr, addr + 12, 4);
-            ipv6 = false;
-        }
-    } else {
-        memcpy(addr, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+    bool ipv6 = strchr(peer_ip, ':') != NULL;
+    if (nets->n == 0 || inet_pton(ipv6 ? AF_INET6 : AF_INET, peer_ip, addr) != 1)
+        return false;
+    if (ipv6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) { /* dual-stack socket */
+        memmove(addr, addr + 12, 4);
+        ipv6 = false;
     }
     for (size_t i = 0; i < nets->n; i++)
         if (in_net(&nets->nets[i], ipv6, addr))

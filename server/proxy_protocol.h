@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "protocol/buf.h"
 
@@ -30,8 +29,9 @@ struct proxy_protocol_nets {
 int proxy_protocol_parse_nets(const char *list, struct proxy_protocol_nets *out);
 void proxy_protocol_free_nets(struct proxy_protocol_nets *nets);
 
-/* Whether a TCP connection from `peer` must begin with a header. */
-bool proxy_protocol_expected(const struct proxy_protocol_nets *nets, const uv_tcp_t *peer);
+/* Whether a TCP connection from `peer_ip` (as listener_peer writes it) must
+ * begin with a header. */
+bool proxy_protocol_expected(const struct proxy_protocol_nets *nets, const char *peer_ip);
 
 /* Takes what was read while the header is not whole (a partial one waits
  * in `acc`). Returns 1 once it is: `data` and `len` move past it, and the

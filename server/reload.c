@@ -83,26 +83,24 @@ static void take_settings(struct config *cfg, struct config *next)
     SWAP(cfg->upstream_tls_ca, next->upstream_tls_ca);
 }
 
-/* Existing sessions hold references of their own to the old contexts. */
+/* A listener that offers TLS takes a reference to `ctx`; existing sessions
+ * hold references of their own to the old one. */
+static void replace_ctx(SSL_CTX **slot, SSL_CTX *ctx)
+{
+    if (!*slot || !ctx)
+        return;
+    SSL_CTX_free(*slot);
+    SSL_CTX_up_ref(ctx);
+    *slot = ctx;
+}
+
 static void take_tls(struct server *srv, struct reload *r)
 {
-    if (r->tls_ctx) {
-        if (srv->tls_ctx) {
-            SSL_CTX_free(srv->tls_ctx);
-            SSL_CTX_up_ref(r->tls_ctx);
-            srv->tls_ctx = r->tls_ctx;
-        }
-        if (srv->http_tls_ctx) {
-            SSL_CTX_free(srv->http_tls_ctx);
-            SSL_CTX_up_ref(r->tls_ctx);
-            srv->http_tls_ctx = r->tls_ctx;
-        }
-        SSL_CTX_free(r->tls_ctx); /* the reference prepare() made */
-    }
-    if (r->upstream_tls_ctx) {
-        SSL_CTX_free(srv->upstream_tls_ctx);
-        srv->upstream_tls_ctx = r->upstream_tls_ctx;
-    }
+    replace_ctx(&srv->tls_ctx, r->tls_ctx);
+    replace_ctx(&srv->http_tls_ctx, r->tls_ctx);
+    replace_ctx(&srv->upstream_tls_ctx, r->upstream_tls_ctx);
+    SSL_CTX_free(r->tls_ctx); /* the references prepare() made */
+    SSL_CTX_free(r->upstream_tls_ctx);
 }
 
 static void take_users(struct server *srv, struct reload *r)

@@ -18,6 +18,15 @@ from harness import BINARY, Server, run
 from mariadb_peer import PASSWORD, USER, MariaDB
 
 
+def run_at_once(client, n, timeout):
+    """Runs client(0) .. client(n - 1) on threads of their own and waits."""
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout)
+
+
 class RelayThreads(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -142,11 +151,7 @@ class RelayThreads(unittest.TestCase):
             except Exception as e:  # reported by the main thread
                 errors.append((i, repr(e)))
 
-        workers = [threading.Thread(target=client, args=(i,)) for i in range(12)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(120)
+        run_at_once(client, 12, 120)
         self.assertEqual(errors, [])
         rc, out, err = run(["mariadb", "-h127.0.0.1", "-P%d" % s.mysql_port, "-uroot", "--batch",
                             "-e", "show stages like 'busy_%'"])
@@ -203,11 +208,7 @@ class RelayThreads(unittest.TestCase):
                 except Exception as e:  # reported by the main thread
                     errors.append((i, repr(e)))
 
-        workers = [threading.Thread(target=client, args=(i,)) for i in range(16)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(60)
+        run_at_once(client, 16, 60)
         self.assertEqual(errors, [])
         self.assertGreater(ops[0], 200)
         for _ in range(100):  # the last closes are counted on the main thread
